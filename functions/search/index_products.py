@@ -1,0 +1,16 @@
+"""SQS consumer: ProductUpserted / ProductRetired events (via the bus rule) -> search index."""
+
+from typing import Any
+
+from commerce.common.entrypoints import eventbridge_sqs_handler
+from commerce.common.observability import logger
+from commerce.wiring import search_indexer
+
+
+def on_event(event: dict[str, Any]) -> None:
+    product_id = event["detail"]["product_id"]
+    outcome = search_indexer().reindex(product_id)
+    logger.info("search index updated", extra={"product_id": product_id, "outcome": outcome})
+
+
+handler = eventbridge_sqs_handler(on_event)

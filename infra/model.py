@@ -1,0 +1,260 @@
+"""The vocabulary of the topology: typed, immutable declarations of the system's resources.
+
+Pure Python (no CDK, no boto3) so that both renderers import it cheaply:
+``infra/app.py`` (CloudFormation through CDK) and ``local/`` (the local cloud on moto).
+Every physical name, ARN reference and environment variable is derived here, once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = "commerce"
+
+
+def env_key(name: str, suffix: str) -> str:
+    """``catalog`` + ``TABLE`` -> ``CATALOG_TABLE``: the one rule for environment variable names."""
+    return f"{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}_{suffix}"
+
+
+class AuthKind(StrEnum):
+    PUBLIC = "public"
+    CUSTOMER = "customer"  # Cognito customer pool JWT
+    STAFF = "staff"  # Cognito staff pool JWT; the handler checks the route's permission
+    WEBHOOK = "webhook"  # no authoriser; HMAC signature checked in the handler
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"  # read and write
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    pk: str
+    sk: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    pk: str = "pk"
+    sk: str | None = "sk"
+    indexes: tuple[Index, ...] = ()
+    ttl: str | None = None
+    stream: bool = False
+
+    @property
+    def env(self) -> str:
+        return env_key(self.name, "TABLE")
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    visibility_timeout: int = 60  # seconds; at least 6x the consumer's timeout on AWS
+    max_receives: int = 3  # then redriven to the DLQ
+    retention_days: int = 4
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.name}-dlq"
+
+    @property
+    def env(self) -> str:
+        return env_key(self.name, "QUEUE_URL")
+
+
+@dataclass(frozen=True)
+class Http:
+    method: str
+    path: str  # API Gateway style: /products/{product_id}
+    auth: AuthKind = AuthKind.PUBLIC
+    permission: str | None = None  # required staff permission (STAFF routes)
+
+
+@dataclass(frozen=True)
+class SqsTrigger:
+    queue: str
+    batch_size: int = 10
+    max_batching_window: int = 0  # seconds
+    partial_failures: bool = True  # ReportBatchItemFailures
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An EventBridge rule on the platform bus. Targets: queues or functions (a function names its rules)."""
+
+    name: str
+    detail_types: tuple[str, ...]
+    source: tuple[str, ...] = ()
+    queue: str | None = None  # deliver matching events to this queue
+
+    @property
+    def pattern(self) -> dict[str, list[str]]:
+        pattern: dict[str, list[str]] = {"detail-type": list(self.detail_types)}
+        if self.source:
+            pattern["source"] = list(self.source)
+        return pattern
+
+
+@dataclass(frozen=True)
+class Schedule:
+    rate_minutes: int
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    name: str
+    asl: str  # file in statemachines/
+    # ${Placeholder} -> what it resolves to: "function:<name>", "bus", "table:<name>", "queue:<name>"
+    substitutions: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def env(self) -> str:
+        return env_key(self.name, "STATE_MACHINE_ARN")
+
+    @property
+    def path(self) -> Path:
+        return ROOT / "statemachines" / self.asl
+
+
+@dataclass(frozen=True)
+class Secret:
+    name: str
+    description: str
+
+    @property
+    def env(self) -> str:
+        return env_key(self.name, "SECRET_NAME")
+
+
+@dataclass(frozen=True)
+class EmailIdentity:
+    address: str
+    env: str = "SENDER_EMAIL"
+
+
+@dataclass(frozen=True)
+class UserPool:
+    name: str
+    groups: tuple[str, ...] = ()
+    self_sign_up: bool = False
+
+    @property
+    def env(self) -> str:
+        return env_key(self.name, "USER_POOL_ID")
+
+
+@dataclass(frozen=True)
+class Function:
+    context: str  # bounded context: functions/<context>/<operation>.py
+    operation: str
+    description: str
+    http: tuple[Http, ...] = ()
+    sqs: SqsTrigger | None = None
+    rules: tuple[str, ...] = ()  # EventBridge rules that invoke this function directly
+    schedule: Schedule | None = None
+    tables: tuple[tuple[str, Access], ...] = ()
+    publishes: bool = False  # puts events on the bus
+    sends_to: tuple[str, ...] = ()  # queues
+    starts: tuple[str, ...] = ()  # state machines it starts or describes
+    secrets: tuple[str, ...] = ()
+    sends_email: bool = False
+    memory: int = 512
+    timeout: int = 10
+
+    @property
+    def name(self) -> str:
+        return f"{self.context}-{self.operation.replace('_', '-')}"
+
+    @property
+    def handler(self) -> str:
+        return f"functions.{self.context}.{self.operation}.handler"
+
+
+@dataclass(frozen=True)
+class Topology:
+    tables: tuple[Table, ...]
+    queues: tuple[Queue, ...]
+    rules: tuple[Rule, ...]
+    state_machines: tuple[StateMachine, ...]
+    functions: tuple[Function, ...]
+    secrets: tuple[Secret, ...]
+    user_pools: tuple[UserPool, ...]
+    email: EmailIdentity
+    bus: str = "events"
+    metrics_namespace: str = "Commerce"
+    cors_origins: tuple[str, ...] = ("*",)
+
+    # ---- look-ups -------------------------------------------------------------------------
+    def function(self, name: str) -> Function:
+        return _one(self.functions, name, lambda f: f.name)
+
+    def table(self, name: str) -> Table:
+        return _one(self.tables, name, lambda t: t.name)
+
+    def queue(self, name: str) -> Queue:
+        return _one(self.queues, name, lambda q: q.name)
+
+    def rule(self, name: str) -> Rule:
+        return _one(self.rules, name, lambda r: r.name)
+
+    def state_machine(self, name: str) -> StateMachine:
+        return _one(self.state_machines, name, lambda s: s.name)
+
+    def secret(self, name: str) -> Secret:
+        return _one(self.secrets, name, lambda s: s.name)
+
+    def user_pool(self, name: str) -> UserPool:
+        return _one(self.user_pools, name, lambda p: p.name)
+
+    def routes(self) -> list[tuple[Http, Function]]:
+        return [(route, fn) for fn in self.functions for route in fn.http]
+
+    # ---- physical names: one rule, used by CDK and the local cloud alike ---------------------
+    @staticmethod
+    def physical(stage: str, name: str) -> str:
+        return f"{APP}-{stage}-{name}"
+
+
+def _one(items: tuple[Any, ...], name: str, key: Callable[[Any], str]) -> Any:
+    for item in items:
+        if key(item) == name:
+            return item
+    raise KeyError(name)
+
+
+class Resolve(Protocol):
+    """Turns a declared resource into the value a function's environment needs (a name, URL or ARN)."""
+
+    def __call__(self, kind: str, name: str) -> str: ...
+
+
+def function_env(topology: Topology, fn: Function, resolve: Resolve) -> dict[str, str]:
+    """The environment of one function, for both renderers: only what the function declares it uses."""
+    env = {
+        "POWERTOOLS_SERVICE_NAME": fn.context,
+        "POWERTOOLS_METRICS_NAMESPACE": topology.metrics_namespace,
+        "EVENT_BUS_NAME": resolve("bus", topology.bus),
+    }
+    for table, _access in fn.tables:
+        env[topology.table(table).env] = resolve("table", table)
+    for queue in fn.sends_to:
+        env[topology.queue(queue).env] = resolve("queue", queue)
+    for machine in fn.starts:
+        env[topology.state_machine(machine).env] = resolve("state_machine", machine)
+    for secret in fn.secrets:
+        env[topology.secret(secret).env] = resolve("secret", secret)
+    if fn.sends_email:
+        env[topology.email.env] = topology.email.address
+    if any(route.auth is AuthKind.STAFF for route in fn.http):
+        env[topology.user_pool("staff").env] = resolve("user_pool", "staff")
+    return env

@@ -1,0 +1,42 @@
+"""Step Functions adapter: start named executions (the name makes a start idempotent) and read them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from commerce.adapters.aws import client
+
+
+class StepFunctionsWorkflow:
+    def __init__(self, state_machine_arn: str) -> None:
+        self._arn = state_machine_arn
+
+    def _execution_arn(self, name: str) -> str:
+        return self._arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+    def start(self, name: str, payload: dict[str, Any]) -> bool:
+        body = json.dumps(payload, sort_keys=True)
+        try:
+            client("stepfunctions").start_execution(stateMachineArn=self._arn, name=name, input=body)
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+        existing = client("stepfunctions").describe_execution(executionArn=self._execution_arn(name))
+        return bool(json.loads(existing["input"]) == payload)
+
+    def describe(self, name: str) -> dict[str, Any] | None:
+        try:
+            execution = client("stepfunctions").describe_execution(executionArn=self._execution_arn(name))
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("ExecutionDoesNotExist", "InvalidArn"):
+                return None
+            raise
+        return {
+            "status": execution["status"],
+            "started_at": execution["startDate"].isoformat(),
+            "output": json.loads(execution["output"]) if execution.get("output") else None,
+        }

@@ -1,0 +1,1 @@
+"""Catalogue context: products, their variants (SKUs), and catalogue imports."""

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces shared by every handler: errors, HTTP resolver, observability, settings."""

@@ -1,0 +1,135 @@
+"""The one REST resolver setup every HTTP handler uses.
+
+- request validation on (pydantic models from type hints);
+- every error, ours or Powertools', becomes ``application/problem+json`` (RFC 9457) with a stable
+  ``code`` and the request id; client errors log at INFO, unexpected ones at ERROR;
+- the staff permission check (``require``) reads the Cognito groups the authoriser verified.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from commerce.common.errors import DomainError, Forbidden, Unauthorized
+from commerce.common.observability import logger, metrics, tracer
+from commerce.staff.permissions import Permission, permissions_of
+
+PROBLEM_JSON = "application/problem+json"
+MAX_BODY_BYTES = 256 * 1024
+
+
+def problem(status: int, code: str, title: str, detail: str, request_id: str | None, **ext: Any) -> Response[str]:
+    body = {
+        "type": f"https://docs.commerce.dev/problems/{code.lower().replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "request_id": request_id,
+        **ext,
+    }
+    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body, default=str))
+
+
+def make_resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(
+        enable_validation=True,
+        cors=CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key"], max_age=600),
+    )
+
+    def request_id() -> str | None:
+        return app.current_event.request_context.request_id if app.current_event else None
+
+    @app.exception_handler(DomainError)
+    def _domain(error: DomainError) -> Response[str]:
+        logger.info("request refused", extra={"code": error.code, "status": error.status})
+        return problem(error.status, error.code, error.title, error.detail, request_id(), **error.extensions)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response[str]:
+        errors = [
+            {"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in error.errors()
+        ]
+        logger.info("request invalid", extra={"errors": errors})
+        body_error = any(e["loc"][:1] == ["body"] for e in errors)
+        code = "INVALID_BODY" if body_error else "INVALID_PARAMETER"
+        return problem(422, code, "The request is not valid", "See 'errors' for each problem.", request_id(),
+                       errors=errors)
+
+    @app.exception_handler(NotFoundError)
+    def _not_found(_: NotFoundError) -> Response[str]:
+        return problem(404, "ROUTE_NOT_FOUND", "Not found", "No such resource.", request_id())
+
+    @app.exception_handler(ServiceError)
+    def _service(error: ServiceError) -> Response[str]:
+        status = HTTPStatus(error.status_code)
+        return problem(status.value, status.name, status.phrase, str(error.msg), request_id())
+
+    @app.exception_handler(json.JSONDecodeError)
+    def _malformed(_: json.JSONDecodeError) -> Response[str]:
+        return problem(400, "MALFORMED_JSON", "Malformed JSON", "The body is not valid JSON.", request_id())
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return problem(500, "INTERNAL", "Internal error", "Something went wrong on our side.", request_id())
+
+    return app
+
+
+def staff_permissions(app: APIGatewayRestResolver) -> frozenset[Permission]:
+    claims = app.current_event.request_context.authorizer.claims or {}
+    if not claims.get("sub"):
+        raise Unauthorized("Sign in as staff.")
+    return permissions_of(_groups(claims.get("cognito:groups")))
+
+
+def require(app: APIGatewayRestResolver, permission: Permission) -> str:
+    """Refuse unless the verified staff caller holds ``permission``; returns the caller's id."""
+    if permission not in staff_permissions(app):
+        raise Forbidden(f"This action needs the {permission} permission.", permission=str(permission))
+    return str(app.current_event.request_context.authorizer.claims["sub"])
+
+
+def _groups(raw: Any) -> list[str]:
+    """API Gateway passes ``cognito:groups`` as a string ("a,b" or "[a b]") or, locally, a list."""
+    if raw is None:
+        return []
+    if isinstance(raw, list):
+        return [str(g) for g in raw]
+    return [g for g in re.split(r"[\s,\[\]]+", str(raw)) if g]
+
+
+def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point for a resolver, with the same decorator order everywhere."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if len(event.get("body") or "") > MAX_BODY_BYTES:
+            request_id = (event.get("requestContext") or {}).get("requestId")
+            return _to_proxy(problem(413, "BODY_TOO_LARGE", "Body too large",
+                                     f"Bodies are limited to {MAX_BODY_BYTES} bytes.", request_id))
+        return app.resolve(event, context)
+
+    return handler
+
+
+def _to_proxy(response: Response[str]) -> dict[str, Any]:
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": "*"},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

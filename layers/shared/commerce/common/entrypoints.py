@@ -1,0 +1,47 @@
+"""Lambda entry points for non-HTTP triggers, with the same decorator order as ``api.api_handler``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from commerce.common.observability import logger, metrics, tracer
+
+Handler = Callable[[dict[str, Any], LambdaContext], Any]
+
+
+def task_handler(use_case: Callable[[dict[str, Any]], Any]) -> Handler:
+    """A Step Functions task: the state's input in, a JSON-able result out; exceptions fail the task."""
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+        return use_case(event)
+
+    return handler
+
+
+def eventbridge_sqs_handler(on_event: Callable[[dict[str, Any]], None]) -> Handler:
+    """An SQS consumer whose messages are EventBridge events (a rule targets the queue).
+
+    Each record is processed on its own; failures are reported per item (ReportBatchItemFailures),
+    so only they are retried and, after the queue's max receives, land in its DLQ."""
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def record_handler(record: SQSRecord) -> None:
+        on_event(json.loads(record.body))
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                        context=context)
+
+    return handler

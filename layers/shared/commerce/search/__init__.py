@@ -1,0 +1,1 @@
+"""Search context: an index of the catalogue kept in step by catalogue events."""

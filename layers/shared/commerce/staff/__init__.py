@@ -1,0 +1,1 @@
+"""Staff & settings context: staff groups and the permissions they grant."""
