@@ -7,19 +7,19 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-from pydantic import BaseModel, Field
-
 from commerce.common.api import api_handler, make_resolver, require
 from commerce.common.observability import logger, metrics
 from commerce.staff.permissions import Permission
 from commerce.wiring import catalog_service
+from pydantic import BaseModel, Field
 
 app = make_resolver()
 
 
 class ImportRequest(BaseModel):
-    products: list[dict[str, Any]] = Field(min_length=1, max_length=500,
-                                           description="Products; each is validated by the workflow")
+    products: list[dict[str, Any]] = Field(
+        min_length=1, max_length=500, description="Products; each is validated by the workflow"
+    )
 
 
 class ImportAccepted(BaseModel):

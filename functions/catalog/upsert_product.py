@@ -6,13 +6,17 @@ Input: {"import_id": ..., "product": {...}}; output: an ImportOutcome. Invalid p
 from typing import Any
 
 from commerce.common.entrypoints import task_handler
-from commerce.common.observability import logger
+from commerce.common.observability import logger, metrics
 from commerce.wiring import catalog_service
 
 
 def upsert(event: dict[str, Any]) -> dict[str, Any]:
     logger.append_keys(import_id=event.get("import_id"))
-    return catalog_service().upsert_product(event.get("product") or {}).model_dump()
+    outcome = catalog_service().upsert_product(event.get("product") or {})
+    metrics.add_metric(
+        name="ProductsImported" if outcome.status == "imported" else "ProductsRejected", unit="Count", value=1
+    )
+    return outcome.model_dump()
 
 
 handler = task_handler(upsert)

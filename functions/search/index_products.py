@@ -3,13 +3,14 @@
 from typing import Any
 
 from commerce.common.entrypoints import eventbridge_sqs_handler
-from commerce.common.observability import logger
+from commerce.common.observability import logger, metrics
 from commerce.wiring import search_indexer
 
 
 def on_event(event: dict[str, Any]) -> None:
     product_id = event["detail"]["product_id"]
     outcome = search_indexer().reindex(product_id)
+    metrics.add_metric(name="SearchIndexUpdates", unit="Count", value=1)
     logger.info("search index updated", extra={"product_id": product_id, "outcome": outcome})
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-
 from commerce.catalog.errors import ImportKeyReused, InvalidCursor, ProductNotFound, SkuTaken
 from commerce.catalog.models import Product, ProductInput, ProductSummary
 from commerce.catalog.service import CatalogService, decode_cursor, encode_cursor
 from commerce.common.errors import InvalidInput
+
 from local.seed import demo_products
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "events" / "schemas"
@@ -27,12 +27,24 @@ class FakeProducts:
     def get(self, product_id: str) -> Product | None:
         return self.items.get(product_id)
 
-    def list_active(self, limit: int, after: dict[str, Any] | None) -> tuple[list[ProductSummary], dict[str, Any] | None]:
+    def list_active(
+        self, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[ProductSummary], dict[str, Any] | None]:
         active = sorted((p for p in self.items.values() if p.status == "active"), key=lambda p: p.product_id)
         start = next((i + 1 for i, p in enumerate(active) if after and p.product_id == after["sk"]), 0)
-        page = active[start:start + limit]
-        summaries = [ProductSummary(product_id=p.product_id, name=p.name, brand=p.brand, category=p.category,
-                                    currency=p.currency, price_from=p.price_from, image=None) for p in page]
+        page = active[start : start + limit]
+        summaries = [
+            ProductSummary(
+                product_id=p.product_id,
+                name=p.name,
+                brand=p.brand,
+                category=p.category,
+                currency=p.currency,
+                price_from=p.price_from,
+                image=None,
+            )
+            for p in page
+        ]
         more = start + limit < len(active)
         position = {"pk": "x", "sk": page[-1].product_id, "gsi1pk": "PRODUCTS#active", "gsi1sk": "x"}
         return summaries, position if more else None
@@ -42,9 +54,13 @@ class FakeProducts:
         if taken:
             raise SkuTaken(f"SKU {', '.join(taken)} already belongs to another product.", skus=taken)
         previous = self.items.get(product.product_id)
-        stored = Product(**product.model_dump(mode="json"), price_from=min(v.price for v in product.variants),
-                         created_at=previous.created_at if previous else now, updated_at=now,
-                         version=previous.version + 1 if previous else 1)
+        stored = Product(
+            **product.model_dump(mode="json"),
+            price_from=min(v.price for v in product.variants),
+            created_at=previous.created_at if previous else now,
+            updated_at=now,
+            version=previous.version + 1 if previous else 1,
+        )
         self.items[product.product_id] = stored
         self.sku_owner.update({v.sku: product.product_id for v in product.variants})
         return stored
@@ -89,7 +105,7 @@ def test_a_valid_product_is_stored_and_announced_with_an_event_matching_its_sche
     outcome = service.upsert_product(a_product())
     assert outcome.status == "imported"
     assert products.get(outcome.product_id) is not None
-    (source, detail_type, detail), = events.published
+    ((source, detail_type, detail),) = events.published
     assert (source, detail_type) == ("commerce.catalog", "ProductUpserted")
     jsonschema.validate(detail, json.loads((SCHEMAS / "ProductUpserted.json").read_text()))
 
@@ -163,7 +179,10 @@ def test_pages_walk_the_whole_catalogue_once(parts):
     assert sorted(seen) == sorted(p["product_id"] for p in demo_products())
 
 
-@pytest.mark.parametrize("cursor", ["garbage!", encode_cursor({"pk": "x"}), encode_cursor({"pk": 1, "sk": 2, "gsi1pk": 3, "gsi1sk": 4})])
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage!", encode_cursor({"pk": "x"}), encode_cursor({"pk": 1, "sk": 2, "gsi1pk": 3, "gsi1sk": 4})],
+)
 def test_a_forged_cursor_is_refused(cursor):
     with pytest.raises(InvalidCursor):
         decode_cursor(cursor)

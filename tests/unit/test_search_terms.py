@@ -1,11 +1,14 @@
 from commerce.catalog.models import Product
 from commerce.search.indexer import SearchIndexer, normalise, terms_of
+
 from local.seed import demo_products
 
 
 def product(**changes) -> Product:
     raw = {"status": "active"} | demo_products()[0] | changes
-    return Product(**raw, price_from=min(v["price"] for v in raw["variants"]), created_at="t", updated_at="t", version=1)
+    return Product(
+        **raw, price_from=min(v["price"] for v in raw["variants"]), created_at="t", updated_at="t", version=1
+    )
 
 
 def test_terms_fold_case_and_accents_and_drop_noise():

@@ -27,8 +27,11 @@ def catalog_service():  # type: ignore[no-untyped-def]
     from commerce.catalog.service import CatalogService
 
     env = from_env(CatalogEnv)
-    imports = StepFunctionsWorkflow(env.catalogue_import_state_machine_arn) \
-        if env.catalogue_import_state_machine_arn else None
+    imports = (
+        StepFunctionsWorkflow(env.catalogue_import_state_machine_arn)
+        if env.catalogue_import_state_machine_arn
+        else None
+    )
     return CatalogService(DynamoProductRepository(env.catalog_table), EventBridgePublisher(env.event_bus_name), imports)
 
 
@@ -40,4 +43,6 @@ def search_indexer():  # type: ignore[no-untyped-def]
     from commerce.search.indexer import SearchIndexer
 
     env = from_env(SearchEnv)
-    return SearchIndexer(CatalogService(DynamoProductRepository(env.catalog_table)), DynamoSearchIndex(env.search_table))
+    return SearchIndexer(
+        CatalogService(DynamoProductRepository(env.catalog_table)), DynamoSearchIndex(env.search_table)
+    )

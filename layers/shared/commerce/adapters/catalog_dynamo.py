@@ -25,9 +25,11 @@ class DynamoProductRepository:
         self._table = table
 
     def get(self, product_id: str) -> Product | None:
-        item = client("dynamodb").get_item(
-            TableName=self._table, Key=marshal({"pk": f"PRODUCT#{product_id}", "sk": "PRODUCT"})
-        ).get("Item")
+        item = (
+            client("dynamodb")
+            .get_item(TableName=self._table, Key=marshal({"pk": f"PRODUCT#{product_id}", "sk": "PRODUCT"}))
+            .get("Item")
+        )
         return _product(unmarshal(item)) if item else None
 
     def list_active(
@@ -71,8 +73,12 @@ class DynamoProductRepository:
                 "UpdateExpression": "SET " + ", ".join(sets),
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values(
-                    **fields, now=now, product_id=product.product_id, gsi1pk=f"PRODUCTS#{product.status}",
-                    zero=0, one=1,
+                    **fields,
+                    now=now,
+                    product_id=product.product_id,
+                    gsi1pk=f"PRODUCTS#{product.status}",
+                    zero=0,
+                    one=1,
                 ),
             }
         }
@@ -80,7 +86,9 @@ class DynamoProductRepository:
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": marshal({"pk": f"SKU#{v.sku}", "sk": "SKU", "sku": v.sku, "product_id": product.product_id}),
+                    "Item": marshal(
+                        {"pk": f"SKU#{v.sku}", "sk": "SKU", "sku": v.sku, "product_id": product.product_id}
+                    ),
                     "ConditionExpression": "attribute_not_exists(pk) OR product_id = :product_id",
                     "ExpressionAttributeValues": values(product_id=product.product_id),
                 }
@@ -91,8 +99,11 @@ class DynamoProductRepository:
             client("dynamodb").transact_write_items(TransactItems=[update, *claims])
         except ClientError as error:
             reasons = error.response.get("CancellationReasons") or []
-            taken = [product.variants[i - 1].sku for i, r in enumerate(reasons)
-                     if i > 0 and r.get("Code") == "ConditionalCheckFailed"]
+            taken = [
+                product.variants[i - 1].sku
+                for i, r in enumerate(reasons)
+                if i > 0 and r.get("Code") == "ConditionalCheckFailed"
+            ]
             if taken:
                 raise SkuTaken(f"SKU {', '.join(taken)} already belongs to another product.", skus=taken) from error
             raise

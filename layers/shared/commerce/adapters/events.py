@@ -18,8 +18,14 @@ class EventBridgePublisher:
 
     def publish(self, source: str, detail_type: str, detail: dict[str, Any]) -> None:
         response = client("events").put_events(
-            Entries=[{"EventBusName": self._bus, "Source": source, "DetailType": detail_type,
-                      "Detail": json.dumps(detail, default=str)}]
+            Entries=[
+                {
+                    "EventBusName": self._bus,
+                    "Source": source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail, default=str),
+                }
+            ]
         )
         if response.get("FailedEntryCount"):
             raise PublishFailed(f"{detail_type} was not accepted: {response['Entries']}")

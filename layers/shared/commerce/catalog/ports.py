@@ -10,7 +10,9 @@ from commerce.catalog.models import Product, ProductInput, ProductSummary
 class ProductRepository(Protocol):
     def get(self, product_id: str) -> Product | None: ...
 
-    def list_active(self, limit: int, after: dict[str, Any] | None) -> tuple[list[ProductSummary], dict[str, Any] | None]:
+    def list_active(
+        self, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[ProductSummary], dict[str, Any] | None]:
         """Newest first; returns the page and the position after it (None on the last page)."""
         ...
 

@@ -22,8 +22,12 @@ CURSOR_KEYS = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
 
 
 class CatalogService:
-    def __init__(self, products: ProductRepository, events: EventPublisher | None = None,
-                 imports: WorkflowStarter | None = None) -> None:
+    def __init__(
+        self,
+        products: ProductRepository,
+        events: EventPublisher | None = None,
+        imports: WorkflowStarter | None = None,
+    ) -> None:
         self._products = products
         self._events = events
         self._imports = imports
@@ -58,14 +62,18 @@ class CatalogService:
             return ImportOutcome(product_id=product_id, status="rejected", reason=error.detail)
         if self._events is not None:
             detail_type = "ProductUpserted" if product.status == "active" else "ProductRetired"
-            self._events.publish(SOURCE, detail_type, {
-                "event_id": f"{product.product_id}:v{product.version}",
-                "occurred_at": product.updated_at,
-                "product_id": product.product_id,
-                "version": product.version,
-                "status": product.status,
-                "skus": [v.sku for v in product.variants],
-            })
+            self._events.publish(
+                SOURCE,
+                detail_type,
+                {
+                    "event_id": f"{product.product_id}:v{product.version}",
+                    "occurred_at": product.updated_at,
+                    "product_id": product.product_id,
+                    "version": product.version,
+                    "status": product.status,
+                    "skus": [v.sku for v in product.variants],
+                },
+            )
         return ImportOutcome(product_id=product.product_id, status="imported")
 
     def start_import(self, products: list[dict[str, Any]], idempotency_key: str | None) -> str:
@@ -108,7 +116,10 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
         raise InvalidCursor("The cursor is not one this API issued.") from error
-    if (not isinstance(position, dict) or set(position) != CURSOR_KEYS
-            or not all(isinstance(v, str) for v in position.values())):
+    if (
+        not isinstance(position, dict)
+        or set(position) != CURSOR_KEYS
+        or not all(isinstance(v, str) for v in position.values())
+    ):
         raise InvalidCursor("The cursor is not one this API issued.")
     return position

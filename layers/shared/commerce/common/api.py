@@ -57,14 +57,15 @@ def make_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
-        errors = [
-            {"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in error.errors()
-        ]
+        errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in error.errors()]
+        if any(e["type"] == "json_invalid" for e in errors):
+            logger.info("request body is not JSON")
+            return problem(400, "MALFORMED_JSON", "Malformed JSON", "The body is not valid JSON.", request_id())
         logger.info("request invalid", extra={"errors": errors})
-        body_error = any(e["loc"][:1] == ["body"] for e in errors)
-        code = "INVALID_BODY" if body_error else "INVALID_PARAMETER"
-        return problem(422, code, "The request is not valid", "See 'errors' for each problem.", request_id(),
-                       errors=errors)
+        code = "INVALID_BODY" if any(e["loc"][:1] == ["body"] for e in errors) else "INVALID_PARAMETER"
+        return problem(
+            422, code, "The request is not valid", "See 'errors' for each problem.", request_id(), errors=errors
+        )
 
     @app.exception_handler(NotFoundError)
     def _not_found(_: NotFoundError) -> Response[str]:
@@ -74,10 +75,6 @@ def make_resolver() -> APIGatewayRestResolver:
     def _service(error: ServiceError) -> Response[str]:
         status = HTTPStatus(error.status_code)
         return problem(status.value, status.name, status.phrase, str(error.msg), request_id())
-
-    @app.exception_handler(json.JSONDecodeError)
-    def _malformed(_: json.JSONDecodeError) -> Response[str]:
-        return problem(400, "MALFORMED_JSON", "Malformed JSON", "The body is not valid JSON.", request_id())
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
@@ -113,14 +110,21 @@ def _groups(raw: Any) -> list[str]:
 def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point for a resolver, with the same decorator order everywhere."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if len(event.get("body") or "") > MAX_BODY_BYTES:
             request_id = (event.get("requestContext") or {}).get("requestId")
-            return _to_proxy(problem(413, "BODY_TOO_LARGE", "Body too large",
-                                     f"Bodies are limited to {MAX_BODY_BYTES} bytes.", request_id))
+            return _to_proxy(
+                problem(
+                    413,
+                    "BODY_TOO_LARGE",
+                    "Body too large",
+                    f"Bodies are limited to {MAX_BODY_BYTES} bytes.",
+                    request_id,
+                )
+            )
         return app.resolve(event, context)
 
     return handler

@@ -18,7 +18,7 @@ Handler = Callable[[dict[str, Any], LambdaContext], Any]
 def task_handler(use_case: Callable[[dict[str, Any]], Any]) -> Handler:
     """A Step Functions task: the state's input in, a JSON-able result out; exceptions fail the task."""
 
-    @logger.inject_lambda_context
+    @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> Any:
@@ -37,11 +37,12 @@ def eventbridge_sqs_handler(on_event: Callable[[dict[str, Any]], None]) -> Handl
     def record_handler(record: SQSRecord) -> None:
         on_event(json.loads(record.body))
 
-    @logger.inject_lambda_context
+    @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                        context=context)
+    def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
 
     return handler
