@@ -7,6 +7,7 @@ Every physical name, ARN reference and environment variable is derived here, onc
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,8 +15,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from commerce.common.constants import METRICS_NAMESPACE
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = "commerce"
+
+
+def cdk_json_context(path: Path = ROOT / "cdk.json") -> dict[str, Any]:
+    """cdk.json's context (stage, region): the CDK CLI passes it to the app; the local cloud and a
+    plain ``python -m infra.app`` read it from here."""
+    return dict(json.loads(path.read_text()).get("context", {}))
 
 
 def env_key(name: str, suffix: str) -> str:
@@ -78,6 +87,14 @@ class Http:
     path: str  # API Gateway style: /products/{product_id}
     auth: AuthKind = AuthKind.PUBLIC
     permission: str | None = None  # required staff permission (STAFF routes)
+
+    def __post_init__(self) -> None:
+        if (self.auth is AuthKind.STAFF) != (self.permission is not None):
+            raise ValueError(f"{self.method} {self.path}: staff routes, and only they, name a permission")
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -191,7 +208,7 @@ class Topology:
     user_pools: tuple[UserPool, ...]
     email: EmailIdentity
     bus: str = "events"
-    metrics_namespace: str = "Commerce"
+    metrics_namespace: str = METRICS_NAMESPACE
     cors_origins: tuple[str, ...] = ("*",)
 
     # ---- look-ups -------------------------------------------------------------------------
@@ -255,6 +272,8 @@ def function_env(topology: Topology, fn: Function, resolve: Resolve) -> dict[str
         env[topology.secret(secret).env] = resolve("secret", secret)
     if fn.sends_email:
         env[topology.email.env] = topology.email.address
-    if any(route.auth is AuthKind.STAFF for route in fn.http):
-        env[topology.user_pool("staff").env] = resolve("user_pool", "staff")
+    staff_routes = {route.key: str(route.permission) for route in fn.http if route.auth is AuthKind.STAFF}
+    if staff_routes:
+        # enforced by commerce.common.api.api_handler before the request is even parsed
+        env["ROUTE_PERMISSIONS"] = json.dumps(staff_routes, sort_keys=True)
     return env

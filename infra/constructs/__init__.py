@@ -1,0 +1,1 @@
+"""One construct per concern, each rendering its part of ``infra.topology.TOPOLOGY``."""

@@ -1,0 +1,47 @@
+"""DynamoDB tables: on-demand, point-in-time recovery, retained on stack deletion."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from infra.model import Table, Topology
+
+
+def _key(name: str | None) -> dynamodb.Attribute | None:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING) if name else None
+
+
+class Data(Construct):
+    def __init__(self, scope: Construct, id: str, *, topology: Topology, stage: str) -> None:
+        super().__init__(scope, id)
+        self.tables: dict[str, dynamodb.Table] = {
+            table.name: self._table(table, topology.physical(stage, table.name)) for table in topology.tables
+        }
+
+    def _table(self, spec: Table, physical_name: str) -> dynamodb.Table:
+        table = dynamodb.Table(
+            self,
+            spec.name,
+            table_name=physical_name,
+            partition_key=_key(spec.pk),  # type: ignore[arg-type]
+            sort_key=_key(spec.sk),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            time_to_live_attribute=spec.ttl,
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if spec.stream else None,
+            removal_policy=RemovalPolicy.RETAIN,
+            deletion_protection=True,
+        )
+        for index in spec.indexes:
+            table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=_key(index.pk),  # type: ignore[arg-type]
+                sort_key=_key(index.sk),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+        return table

@@ -1,0 +1,98 @@
+"""The commerce stack: composes one construct per concern, each rendering its part of the topology."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.constructs.admin_site import AdminSite
+from infra.constructs.api import Api
+from infra.constructs.auth import Auth
+from infra.constructs.data import Data
+from infra.constructs.functions import Dependencies, Functions
+from infra.constructs.messaging import Messaging
+from infra.constructs.observability import Observability
+from infra.constructs.secrets_email import SecretsAndEmail
+from infra.constructs.workflows import Workflows
+from infra.layer import build_functions, build_layer
+from infra.model import ROOT, Topology
+
+
+class CommerceStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        topology: Topology,
+        stage: str,
+        asl_dir: Path = ROOT / "statemachines",
+        admin_dist: Path = ROOT / "admin" / "dist",
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        data = Data(self, "Data", topology=topology, stage=stage)
+        messaging = Messaging(self, "Messaging", topology=topology, stage=stage)
+        secrets = SecretsAndEmail(self, "SecretsAndEmail", topology=topology, stage=stage)
+        auth = Auth(self, "Auth", topology=topology, stage=stage)
+        functions = Functions(
+            self,
+            "Functions",
+            topology=topology,
+            stage=stage,
+            deps=Dependencies(
+                tables=data.tables,
+                bus=messaging.bus,
+                queues=messaging.queues,
+                rules=messaging.rules,
+                secrets=secrets.secrets,
+                pools=auth.pools,
+                email=secrets.email,
+            ),
+            layer_bundle=build_layer(),
+            code_bundle=build_functions(),
+        )
+        workflows = Workflows(
+            self,
+            "Workflows",
+            topology=topology,
+            stage=stage,
+            asl_dir=asl_dir,
+            functions=functions.functions,
+            bus=messaging.bus,
+            tables=data.tables,
+            queues=messaging.queues,
+        )
+        api = Api(self, "Api", topology=topology, stage=stage, functions=functions.functions, pools=auth.pools)
+        site = AdminSite(
+            self,
+            "AdminSite",
+            dist=admin_dist,
+            config={
+                "apiUrl": api.rest_api.url,
+                "region": self.region,
+                "staffUserPoolId": auth.pools["staff"].user_pool_id,
+                "staffUserPoolClientId": auth.clients["staff"].user_pool_client_id,
+            },
+        )
+        Observability(
+            self,
+            "Observability",
+            topology=topology,
+            stage=stage,
+            api=api.rest_api,
+            functions=functions.functions,
+            dlqs=messaging.dlqs,
+            machines=workflows.machines,
+        )
+        outputs = {
+            "ApiUrl": api.rest_api.url,
+            "AdminUrl": site.url,
+            "EventBusName": messaging.bus.event_bus_name,
+            **{f"{name.title()}UserPoolId": pool.user_pool_id for name, pool in auth.pools.items()},
+            **{f"{name.title()}UserPoolClientId": c.user_pool_client_id for name, c in auth.clients.items()},
+        }
+        for key, value in outputs.items():
+            CfnOutput(self, key, value=value)

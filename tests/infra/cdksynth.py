@@ -1,0 +1,60 @@
+"""The synthesised cloud assembly, as the infra tests read it (shared by conftest and the tests)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.model import Topology
+from infra.topology import TOPOLOGY
+
+
+@dataclass(frozen=True)
+class Synth:
+    outdir: Path
+    stack_name: str
+    stage: str
+    region: str
+    template: dict[str, Any]
+    metadata: dict[str, list[dict[str, Any]]]  # construct path -> metadata entries
+    seconds: float
+
+    @property
+    def template_path(self) -> Path:
+        return self.outdir / f"{self.stack_name}.template.json"
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return self.template["Resources"]
+
+    def logical_id(self, path: str) -> str:
+        """Logical id of the CFN resource at construct path ``<Stack>/<path>``."""
+        for entry in self.metadata[f"/{self.stack_name}/{path}"]:
+            if entry["type"] == "aws:cdk:logicalId":
+                return str(entry["data"])
+        raise KeyError(path)
+
+    def of_type(self, cfn_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v["Type"] == cfn_type}
+
+    def physical(self, name: str) -> str:
+        return Topology.physical(self.stage, name)
+
+
+def asl_dir_for_tests(tmp: Path) -> Path | None:
+    """The real statemachines/ if every declared ASL file exists, else a tmp copy with minimal stand-ins."""
+    missing = [m for m in TOPOLOGY.state_machines if not m.path.exists()]
+    if not missing:
+        return None
+    target = tmp / "statemachines"
+    target.mkdir()
+    for machine in TOPOLOGY.state_machines:
+        if machine.path.exists():
+            (target / machine.asl).write_text(machine.path.read_text())
+            continue
+        params = {key: f"${{{key}}}" for key, _ in machine.substitutions}
+        asl = {"StartAt": "Stub", "States": {"Stub": {"Type": "Pass", "Result": params, "End": True}}}
+        (target / machine.asl).write_text(json.dumps(asl))
+    return target
