@@ -34,7 +34,9 @@ def seed_demo(cloud: Any, timeout: float = 120.0) -> dict[str, Any]:
             raise TimeoutError("the demo catalogue import did not finish")
         time.sleep(0.2)
     if described["status"] != "SUCCEEDED":
-        raise RuntimeError(f"demo catalogue import {described['status']}: {described.get('error')} {described.get('cause')}")
+        raise RuntimeError(
+            f"demo catalogue import {described['status']}: {described.get('error')} {described.get('cause')}"
+        )
     results = json.loads(described["output"])["results"]
     imported = sum(r["status"] == "imported" for r in results)
     if imported != len(products):

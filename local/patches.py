@@ -1,0 +1,67 @@
+"""Every place the local cloud touches moto internals (moto==5.2.5, pinned exactly).
+
+tests/integration/test_local_cloud_moto_patches.py guards each one, so a moto upgrade that moves
+them fails loudly instead of silently running canned Lambda responses or racy DynamoDB.
+
+1. ``moto.core.config.default_user_config``: Step Functions executes ASL
+   (``stepfunctions.execute_state_machine``) and Lambda uses the simple backend
+   (``lambda.use_docker = False``).
+2. ``moto.dynamodb.responses.DynamoHandler.call_action``: wrapped in one process-wide lock, because
+   moto's DynamoDB is not thread-safe (oversold conditional decrements, "dictionary changed size
+   during iteration" in TransactWriteItems under concurrency).
+3. ``moto.awslambda_simple.models.LambdaSimpleBackend.invoke``: replaced to run our handlers
+   in-process (see local/lambdas.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+from local import lambdas
+
+MOTO_VERSION = "5.2.5"
+DYNAMODB_LOCK = threading.RLock()
+_serialised = False
+
+
+def check_version() -> None:
+    import moto
+
+    if moto.__version__ != MOTO_VERSION:
+        raise RuntimeError(f"the local cloud patches moto {MOTO_VERSION}; found {moto.__version__}")
+
+
+def configure_moto() -> None:
+    from moto.core.config import default_user_config
+
+    check_version()
+    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+    default_user_config.setdefault("lambda", {})["use_docker"] = False
+
+
+def serialise_dynamodb() -> None:
+    global _serialised
+    if _serialised:
+        return
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+
+    @functools.wraps(original)
+    def call_action(self: Any) -> Any:
+        with DYNAMODB_LOCK:
+            return original(self)
+
+    call_action.__local_cloud_lock__ = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    _serialised = True
+
+
+def install_lambda(dispatcher: lambdas.Dispatcher) -> None:
+    lambdas.install(dispatcher)
+
+
+def uninstall_lambda(dispatcher: lambdas.Dispatcher) -> None:
+    lambdas.uninstall(dispatcher)

@@ -1,0 +1,48 @@
+"""Smoke test for the moto internals the local cloud patches (local/patches.py). If moto moves
+any of them, this fails first and says which."""
+
+from __future__ import annotations
+
+import inspect
+
+import moto
+
+from local import lambdas, patches
+
+
+def test_moto_is_the_pinned_version() -> None:
+    assert moto.__version__ == patches.MOTO_VERSION == "5.2.5"
+
+
+def test_the_patched_internals_exist_with_the_expected_shapes() -> None:
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
+    from moto.core.config import default_user_config
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    assert "execute_state_machine" in default_user_config["stepfunctions"]
+    assert "use_docker" in default_user_config["lambda"]
+    invoke = lambdas._original_invoke or LambdaSimpleBackend.invoke
+    assert list(inspect.signature(invoke).parameters) == [
+        "self",
+        "function_name",
+        "qualifier",
+        "body",
+        "headers",
+        "response_headers",
+    ]
+    assert callable(DynamoHandler.call_action)
+    assert list(inspect.signature(ThreadedMotoServer).parameters) == ["ip_address", "port", "verbose"]
+    assert CognitoIdpJsonWebKeyResponse.serve_json_web_key
+
+
+def test_patches_are_applied_once_started(cloud: object) -> None:
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.core.config import default_user_config
+    from moto.dynamodb.responses import DynamoHandler
+
+    assert default_user_config["stepfunctions"]["execute_state_machine"] is True
+    assert default_user_config["lambda"]["use_docker"] is False
+    assert LambdaSimpleBackend.invoke is lambdas._patched_invoke
+    assert getattr(DynamoHandler.call_action, "__local_cloud_lock__", False)
