@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
+
 from commerce.catalog.models import Product
 from commerce.common.api import api_handler, make_resolver
 from commerce.common.observability import logger

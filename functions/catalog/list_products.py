@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
+
 from commerce.catalog.models import ProductPage
 from commerce.common.api import api_handler, make_resolver
 from commerce.wiring import catalog_service

@@ -2,9 +2,10 @@
 
 from typing import Literal
 
+from pydantic import BaseModel
+
 from commerce.common.api import api_handler, make_resolver
 from commerce.wiring import catalog_service
-from pydantic import BaseModel
 
 app = make_resolver()
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from commerce.catalog.errors import ImportKeyReused, InvalidCursor, ProductNotFound, SkuTaken
 from commerce.catalog.models import Product, ProductInput, ProductSummary
 from commerce.catalog.service import CatalogService, decode_cursor, encode_cursor
 from commerce.common.errors import InvalidInput
-
 from local.seed import demo_products
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "events" / "schemas"

@@ -1,6 +1,5 @@
 from commerce.catalog.models import Product
 from commerce.search.indexer import SearchIndexer, normalise, terms_of
-
 from local.seed import demo_products
 
 

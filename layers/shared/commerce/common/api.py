@@ -3,12 +3,14 @@
 - request validation on (pydantic models from type hints);
 - every error, ours or Powertools', becomes ``application/problem+json`` (RFC 9457) with a stable
   ``code`` and the request id; client errors log at INFO, unexpected ones at ERROR;
-- the staff permission check (``require``) reads the Cognito groups the authoriser verified.
+- staff routes are authorised before their input is parsed, against the permission the topology
+  declares for the route (``ROUTE_PERMISSIONS``) and the Cognito groups the authoriser verified.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from http import HTTPStatus
@@ -20,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from commerce.common.errors import DomainError, Forbidden, Unauthorized
+from commerce.common.errors import DomainError
 from commerce.common.observability import logger, metrics, tracer
 from commerce.staff.permissions import Permission, permissions_of
 
@@ -84,17 +86,42 @@ def make_resolver() -> APIGatewayRestResolver:
     return app
 
 
-def staff_permissions(app: APIGatewayRestResolver) -> frozenset[Permission]:
-    claims = app.current_event.request_context.authorizer.claims or {}
+def route_permissions() -> dict[str, Permission]:
+    """``{"POST /admin/...": Permission}`` for this function's staff routes, from the topology."""
+    return {route: Permission(p) for route, p in json.loads(os.environ.get("ROUTE_PERMISSIONS", "{}")).items()}
+
+
+def authorise_staff(event: dict[str, Any], required: dict[str, Permission]) -> Response[str] | None:
+    """The staff check every admin route gets before its input is parsed: a problem, or None to go on.
+
+    The Cognito authoriser has verified the token; this checks the caller's groups grant the
+    permission the topology declares for the route. Fail closed: an /admin route with no declared
+    permission is refused."""
+    route = f"{event.get('httpMethod')} {event.get('resource')}"
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    permission = required.get(route)
+    if permission is None:
+        if str(event.get("resource", "")).startswith("/admin"):
+            return problem(403, "FORBIDDEN", "Not allowed", "This route declares no permission.", request_id)
+        return None
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
     if not claims.get("sub"):
-        raise Unauthorized("Sign in as staff.")
-    return permissions_of(_groups(claims.get("cognito:groups")))
+        return problem(401, "UNAUTHORIZED", "Authentication required", "Sign in as staff.", request_id)
+    if permission not in permissions_of(_groups(claims.get("cognito:groups"))):
+        logger.info("staff permission missing", extra={"route": route, "permission": str(permission)})
+        return problem(
+            403,
+            "FORBIDDEN",
+            "Not allowed",
+            f"This action needs the {permission} permission.",
+            request_id,
+            permission=str(permission),
+        )
+    return None
 
 
-def require(app: APIGatewayRestResolver, permission: Permission) -> str:
-    """Refuse unless the verified staff caller holds ``permission``; returns the caller's id."""
-    if permission not in staff_permissions(app):
-        raise Forbidden(f"This action needs the {permission} permission.", permission=str(permission))
+def staff_id(app: APIGatewayRestResolver) -> str:
+    """The verified staff caller (only reachable once ``authorise_staff`` let the request through)."""
     return str(app.current_event.request_context.authorizer.claims["sub"])
 
 
@@ -109,6 +136,7 @@ def _groups(raw: Any) -> list[str]:
 
 def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point for a resolver, with the same decorator order everywhere."""
+    required = route_permissions()
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
@@ -125,6 +153,9 @@ def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambda
                     request_id,
                 )
             )
+        refused = authorise_staff(event, required)
+        if refused is not None:
+            return _to_proxy(refused)
         return app.resolve(event, context)
 
     return handler

@@ -9,8 +9,10 @@ import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+from commerce.common.constants import METRICS_NAMESPACE
+
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "commerce")
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(service=SERVICE)
+metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
