@@ -4,12 +4,36 @@ Gateway + admin SPA). Prints the URLs and credentials, then runs until Ctrl-C.""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
+from typing import Any
+
+SESSION_FILE = Path(".local") / "session.json"
+
+
+def write_session(cloud: Any) -> Path:
+    """URLs, pool/client ids and the seeded credentials, for scripts and the README's examples
+    (readable by this user only; the passwords are new on every start)."""
+    session = {
+        "api_url": cloud.api_url,
+        "aws_endpoint": cloud.moto_url,
+        "region": cloud.region,
+        "pools": cloud.pools,
+        "clients": cloud.clients,
+        "staff": {group: {"username": u, "password": p} for group, (u, p) in cloud.staff_credentials.items()},
+        "customer": dict(zip(("username", "password"), cloud.customer_credentials or ("", ""), strict=True)),
+    }
+    SESSION_FILE.parent.mkdir(exist_ok=True)
+    SESSION_FILE.touch(mode=0o600)
+    SESSION_FILE.write_text(json.dumps(session, indent=2))
+    return SESSION_FILE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    if not args.verbose:  # metric (EMF) lines would bury the console; -v shows them
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     stop = threading.Event()
 
     serving = threading.Event()
@@ -62,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         cloud.stop()
         return 0
     print(cloud.banner(), flush=True)
+    print(f"  Session (URLs, ids, credentials as JSON): {write_session(cloud)}", flush=True)
     print(f"(ready in {time.monotonic() - started:.1f}s)", flush=True)
     try:
         while not stop.wait(0.5):
