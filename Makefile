@@ -6,7 +6,7 @@ STAMP   := .venv/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup dev test test-unit test-integration test-infra test-e2e lint fmt typecheck synth bench clean
+.PHONY: openapi setup dev test test-unit test-integration test-infra test-e2e lint fmt typecheck synth bench clean
 
 setup: $(STAMP) node_modules/.installed
 
@@ -54,3 +54,6 @@ bench: setup  ## cold-import benchmark (figures go in README.md)
 
 clean:
 	rm -rf build cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+openapi: setup  ## regenerate docs/openapi.json from the handlers (a test fails when it drifts)
+	$(PY) -m infra.openapi

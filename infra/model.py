@@ -169,6 +169,53 @@ class UserPool:
     def env(self) -> str:
         return env_key(self.name, "USER_POOL_ID")
 
+    @property
+    def client_env(self) -> str:
+        return env_key(self.name, "USER_POOL_CLIENT_ID")
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """An answer API Gateway gives itself (no handler ran), made problem+json like every other error."""
+
+    type: str  # API Gateway ResponseType
+    status: int
+    code: str
+    title: str
+
+    def problem(self, detail: str, request_id: str) -> dict[str, Any]:
+        """The body, as the local gateway sends it (the CDK renders ``template`` to the same)."""
+        return {
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+            "detail": detail,
+            "request_id": request_id,
+        }
+
+    @property
+    def template(self) -> str:
+        """The API Gateway mapping template producing ``problem`` (``$context`` filled in by AWS)."""
+        body = self.problem("$context.error.messageString", "$context.requestId")
+        return json.dumps(body).replace('"$context.error.messageString"', "$context.error.messageString")
+
+
+# What the gateway answers without a handler. Unknown routes and unknown methods both answer 404:
+# that is API Gateway's MISSING_AUTHENTICATION_TOKEN, which it sends for either.
+GATEWAY_RESPONSES = (
+    GatewayResponse("UNAUTHORIZED", 401, "UNAUTHORIZED", "Authentication required"),
+    GatewayResponse("ACCESS_DENIED", 403, "FORBIDDEN", "Not allowed"),
+    GatewayResponse("MISSING_AUTHENTICATION_TOKEN", 404, "ROUTE_NOT_FOUND", "Not found"),
+    GatewayResponse("REQUEST_TOO_LARGE", 413, "BODY_TOO_LARGE", "Body too large"),
+    GatewayResponse("THROTTLED", 429, "THROTTLED", "Too many requests"),
+    GatewayResponse("DEFAULT_4XX", 400, "BAD_REQUEST", "Bad request"),
+    GatewayResponse("DEFAULT_5XX", 502, "GATEWAY_ERROR", "The gateway could not complete the request"),
+)
+
+
+def gateway_response(type_: str) -> GatewayResponse:
+    return _one(GATEWAY_RESPONSES, type_, lambda r: r.type)
+
 
 @dataclass(frozen=True)
 class Function:
@@ -185,6 +232,7 @@ class Function:
     starts: tuple[str, ...] = ()  # state machines it starts or describes
     secrets: tuple[str, ...] = ()
     sends_email: bool = False
+    user_pools: tuple[str, ...] = ()  # pools it calls Cognito on (sign-up, sign-in, ...)
     memory: int = 512
     timeout: int = 10
 
@@ -249,6 +297,13 @@ def _one(items: tuple[Any, ...], name: str, key: Callable[[Any], str]) -> Any:
     raise KeyError(name)
 
 
+# Environment values that differ between functions by design. The local cloud runs every handler in
+# one process: it keeps these out of the shared environment and applies INIT_ENV while it imports a
+# handler (its init phase, when handlers read them).
+PER_FUNCTION_ENV = frozenset({"POWERTOOLS_SERVICE_NAME", "ROUTE_PERMISSIONS"})
+INIT_ENV = frozenset({"ROUTE_PERMISSIONS"})
+
+
 class Resolve(Protocol):
     """Turns a declared resource into the value a function's environment needs (a name, URL or ARN)."""
 
@@ -272,6 +327,10 @@ def function_env(topology: Topology, fn: Function, resolve: Resolve) -> dict[str
         env[topology.secret(secret).env] = resolve("secret", secret)
     if fn.sends_email:
         env[topology.email.env] = topology.email.address
+    for pool_name in fn.user_pools:
+        pool = topology.user_pool(pool_name)
+        env[pool.env] = resolve("user_pool", pool_name)
+        env[pool.client_env] = resolve("user_pool_client", pool_name)
     staff_routes = {route.key: str(route.permission) for route in fn.http if route.auth is AuthKind.STAFF}
     if staff_routes:
         # enforced by commerce.common.api.api_handler before the request is even parsed

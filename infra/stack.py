@@ -49,6 +49,7 @@ class CommerceStack(Stack):
                 rules=messaging.rules,
                 secrets=secrets.secrets,
                 pools=auth.pools,
+                clients=auth.clients,
                 email=secrets.email,
             ),
             layer_bundle=build_layer(),

@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import socket
+import sys
 import threading
 import time
 import zipfile
@@ -28,7 +29,16 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from infra.model import ROOT, AuthKind, Function, Topology, cdk_json_context, function_env
+from infra.model import (
+    INIT_ENV,
+    PER_FUNCTION_ENV,
+    ROOT,
+    AuthKind,
+    Function,
+    Topology,
+    cdk_json_context,
+    function_env,
+)
 from local import patches
 from local.auth import CognitoAuthorizer, PoolKeys
 from local.gateway import Gateway
@@ -123,6 +133,8 @@ class LocalCloud:
                 return self.state_machine_arn(name)
             case "user_pool":
                 return self.pools[name]
+            case "user_pool_client":
+                return self.clients[name]
             case "function":
                 return self.function_arn(name)
         raise ValueError(f"unknown resource kind {kind!r}")
@@ -166,7 +178,9 @@ class LocalCloud:
     def start(self) -> LocalCloud:
         from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+        cold_containers()
         patches.configure_moto()
+        patches.unsigned_calls_in(self.region)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         patches.serialise_dynamodb()
         patches.install_lambda(self.dispatcher)
@@ -200,6 +214,7 @@ class LocalCloud:
             return
         self._started = False
         self._stopping.set()
+        cold_containers()
         for poller in self.pollers:
             poller.stop()
         if self.scheduler:
@@ -333,6 +348,9 @@ class LocalCloud:
                 ClientName=self.physical(f"{pool.name}-app"),
                 GenerateSecret=False,
                 ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
+                # Cognito puts every readable standard attribute in ID tokens when a client names
+                # none (the CDK's clients name none); moto puts only those named.
+                ReadAttributes=["email", "email_verified", "name"],
             )["UserPoolClient"]["ClientId"]
             for group in pool.groups:
                 idp.create_group(GroupName=str(group), UserPoolId=pool_id)
@@ -374,7 +392,7 @@ class LocalCloud:
         for fn in self.topology.functions:
             env = function_env(self.topology, fn, self.resolve)
             for key, value in env.items():
-                if key == "POWERTOOLS_SERVICE_NAME":
+                if key in PER_FUNCTION_ENV:
                     continue
                 if union.setdefault(key, value) != value:
                     raise ValueError(f"functions disagree on {key}: {union[key]!r} vs {value!r}")
@@ -391,7 +409,13 @@ class LocalCloud:
                 Architectures=["arm64"],
             )
             self.dispatcher.register(
-                Deployed(fn, self.physical(fn.name), self.function_arn(fn.name), self._handler_path(fn))
+                Deployed(
+                    fn,
+                    self.physical(fn.name),
+                    self.function_arn(fn.name),
+                    self._handler_path(fn),
+                    init_env={key: env[key] for key in INIT_ENV if key in env},
+                )
             )
         self.environment = union
         self._set_env(union)
@@ -634,6 +658,7 @@ class LocalCloud:
         lines = [
             "Local cloud is up.",
             f"  API:        {self.api_url}",
+            f"  API docs:   {self.api_url}/docs  (Swagger UI; OpenAPI at {self.api_url}/openapi.json)",
             f"  Admin SPA:  {self.admin_url}",
             f"  AWS (moto): {self.moto_url}   e.g. aws --endpoint-url {self.moto_url} dynamodb list-tables",
             f"  Region:     {self.region}  (credentials: testing/testing)",
@@ -659,6 +684,18 @@ def _check_port_free(host: str, port: int, what: str) -> None:
             sock.bind((host, port))
         except OSError as error:
             raise OSError(f"cannot serve {what} on {host}:{port}: {error.strerror}") from error
+
+
+def cold_containers() -> None:
+    """Forget what warm containers keep between invocations: the cached services of
+    ``commerce.wiring`` and the cached boto3 clients. A process may start several local clouds
+    (tests do, with other stages and ports); each must see its own tables and endpoint, as fresh
+    containers would."""
+    for name, module in list(sys.modules.items()):
+        if name == "commerce.adapters.aws" or name.startswith("commerce.wiring."):
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
 
 
 def _key_schema(pk: str, sk: str | None) -> list[dict[str, str]]:

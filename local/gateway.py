@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from infra.model import AuthKind, Http
+from infra.model import ROOT, AuthKind, Http, gateway_response
 from local.auth import CognitoAuthorizer, claims_for_event
 from local.lambdas import Dispatcher
 
@@ -51,6 +51,19 @@ def compile_template(template: str) -> re.Pattern[str]:
         else:
             parts.append(re.escape(segment))
     return re.compile("^/" + "/".join(parts) + "/?$" if parts != [""] else "^/$")
+
+
+OPENAPI = ROOT / "docs" / "openapi.json"
+SWAGGER_DIST = ROOT / "node_modules" / "swagger-ui-dist"
+SWAGGER_ASSETS = frozenset(
+    {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png"}
+)
+SWAGGER_PAGE = b"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Serverless Commerce API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css"><link rel="icon" href="/docs/favicon-32x32.png"></head>
+<body><div id="ui"></div><script src="/docs/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", deepLinking: true});</script></body></html>
+"""
 
 
 class Gateway:
@@ -152,7 +165,7 @@ class Gateway:
             length = 0
         if length > MAX_BODY:
             request.close_connection = True
-            self._send_json(request, 413, {"message": "Request Too Long"}, cors, request_id)
+            self._send_gateway_response(request, "REQUEST_TOO_LARGE", "Request Too Long", cors, request_id)
             return
 
         body = request.rfile.read(length) if length else b""
@@ -168,27 +181,16 @@ class Gateway:
             self._send(request, 204, headers, b"", request_id)
             return
 
+        if route is None and method in ("GET", "HEAD") and self._serve_docs(request, path, cors, request_id):
+            return
         if route is None:
             is_admin = path == "/admin" or path.startswith("/admin/")
             serve_admin = method in ("GET", "HEAD") and is_admin and not path_exists
             if serve_admin and self._serve_admin(request, path, cors, request_id):
                 return
-            status, title = (405, "Method Not Allowed") if path_exists else (404, "Not Found")
-            problem = {
-                "type": "about:blank",
-                "title": title,
-                "status": status,
-                "detail": f"No route for {method} {path}",
-                "code": "method_not_allowed" if status == 405 else "route_not_found",
-                "instance": path,
-                "request_id": request_id,
-            }
-            self._send(
-                request,
-                status,
-                {**cors, "Content-Type": "application/problem+json"},
-                json.dumps(problem).encode(),
-                request_id,
+            # API Gateway answers an unknown path and an unknown method alike (MISSING_AUTHENTICATION_TOKEN)
+            self._send_gateway_response(
+                request, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", cors, request_id
             )
             return
 
@@ -197,7 +199,7 @@ class Gateway:
         if pool is not None:
             claims = self.authorizer.verify(pool, request.headers.get("Authorization"))
             if claims is None:
-                self._send_json(request, 401, {"message": "Unauthorized"}, cors, request_id)
+                self._send_gateway_response(request, "UNAUTHORIZED", "Unauthorized", cors, request_id)
                 return
 
         event = self._event(request, route, params, split.query, body, claims, request_id)
@@ -205,7 +207,7 @@ class Gateway:
         if invocation.failed or not isinstance(invocation.result, dict):
             if not invocation.failed:
                 log.warning("%s returned a non-proxy response: %r", route.function, invocation.result)
-            self._send_json(request, 502, {"message": "Internal server error"}, cors, request_id)
+            self._send_gateway_response(request, "DEFAULT_5XX", "Internal server error", cors, request_id)
             return
         self._send_proxy_response(request, invocation.result, cors, request_id)
 
@@ -312,6 +314,22 @@ class Gateway:
             headers.append(("Content-Type", "application/json"))
         self._send_raw(request, status, headers, payload, request_id)
 
+    def _serve_docs(self, request: BaseHTTPRequestHandler, path: str, cors: dict[str, str], request_id: str) -> bool:
+        """The committed OpenAPI document at /openapi.json and Swagger UI (npm swagger-ui-dist) at /docs."""
+        if path == "/openapi.json":
+            self._send(request, 200, {**cors, "Content-Type": "application/json"}, OPENAPI.read_bytes(), request_id)
+            return True
+        if path in ("/docs", "/docs/"):
+            self._send(request, 200, {"Content-Type": "text/html; charset=utf-8"}, SWAGGER_PAGE, request_id)
+            return True
+        if path.startswith("/docs/") and path.count("/") == 2:
+            asset = SWAGGER_DIST / path.removeprefix("/docs/")
+            if asset.name in SWAGGER_ASSETS and asset.is_file():
+                ctype = mimetypes.guess_type(asset.name)[0] or "application/octet-stream"
+                self._send(request, 200, {"Content-Type": ctype}, asset.read_bytes(), request_id)
+                return True
+        return False
+
     def _serve_admin(self, request: BaseHTTPRequestHandler, path: str, cors: dict[str, str], request_id: str) -> bool:
         rel = path[len("/admin") :].lstrip("/")
         if rel == "config.json":
@@ -344,14 +362,16 @@ class Gateway:
         self._send(request, 200, {"Content-Type": ctype}, target.read_bytes(), request_id)
         return True
 
-    def _send_json(
-        self, request: BaseHTTPRequestHandler, status: int, body: Any, cors: dict[str, str], request_id: str
+    def _send_gateway_response(
+        self, request: BaseHTTPRequestHandler, response_type: str, message: str, cors: dict[str, str], request_id: str
     ) -> None:
+        """What API Gateway sends without calling a handler, as the CDK's gateway responses render it."""
+        response = gateway_response(response_type)
         self._send(
             request,
-            status,
-            {**cors, "Content-Type": "application/json", "x-amzn-ErrorType": _error_type(status)},
-            json.dumps(body).encode(),
+            response.status,
+            {**cors, "Content-Type": "application/problem+json", "x-amzn-ErrorType": _error_type(response.status)},
+            json.dumps(response.problem(message, request_id)).encode(),
             request_id,
         )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import threading
 import time
 import traceback
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.model import Function
+from infra.model import INIT_ENV, Function
 
 log = logging.getLogger("local.lambdas")
 
@@ -76,6 +77,7 @@ class Deployed:
     physical: str
     arn: str
     handler: str  # dotted path: module.attribute
+    init_env: dict[str, str] = field(default_factory=dict)  # per-function values read at import (init)
 
 
 class Dispatcher:
@@ -103,12 +105,26 @@ class Dispatcher:
     def names(self) -> set[str]:
         return set(self._functions)
 
-    def _handler(self, dotted: str) -> Handler:
+    def _handler(self, deployed: Deployed) -> Handler:
+        """Import the handler once (its init phase), with the function's own per-function environment
+        (INIT_ENV) in place, as its Lambda container would have it."""
+        dotted = deployed.handler
         with self._lock:
             found = self._handlers.get(dotted)
             if found is None:
-                module, _, attribute = dotted.rpartition(".")
-                found = getattr(importlib.import_module(module), attribute)
+                saved = {key: os.environ.get(key) for key in INIT_ENV}
+                try:
+                    for key in INIT_ENV:
+                        os.environ.pop(key, None)
+                    os.environ.update(deployed.init_env)
+                    module, _, attribute = dotted.rpartition(".")
+                    found = getattr(importlib.import_module(module), attribute)
+                finally:
+                    for key, value in saved.items():
+                        if value is None:
+                            os.environ.pop(key, None)
+                        else:
+                            os.environ[key] = value
                 self._handlers[dotted] = found
             return found
 
@@ -124,7 +140,7 @@ class Dispatcher:
         )
         self.invocations.append((deployed.physical, time.monotonic()))
         try:
-            handler = self._handler(deployed.handler)
+            handler = self._handler(deployed)
             return Invocation(result=handler(event, context))
         except Exception as exc:  # the handler's failure is the invocation's result
             log.warning("%s failed: %s: %s", deployed.physical, type(exc).__name__, exc)

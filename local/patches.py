@@ -11,6 +11,9 @@ them fails loudly instead of silently running canned Lambda responses or racy Dy
    during iteration" in TransactWriteItems under concurrency).
 3. ``moto.awslambda_simple.models.LambdaSimpleBackend.invoke``: replaced to run our handlers
    in-process (see local/lambdas.py).
+4. ``moto.cognitoidp.responses.CognitoIdpResponse.default_region``: the region moto assumes for
+   unsigned Cognito calls (GlobalSignOut, SignUp, ...). It is us-east-1, so with the pools in the
+   cloud's region every sign-out failed; it is set to the cloud's region.
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ def configure_moto() -> None:
     check_version()
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
     default_user_config.setdefault("lambda", {})["use_docker"] = False
+
+
+def unsigned_calls_in(region: str) -> None:
+    from moto.cognitoidp.responses import CognitoIdpResponse
+
+    CognitoIdpResponse.default_region = region
 
 
 def serialise_dynamodb() -> None:

@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
-from infra.model import AuthKind, Topology
+from infra.model import GATEWAY_RESPONSES, AuthKind, Topology
 
 # Which user pool authorises which kind of route (PUBLIC and WEBHOOK routes have no authoriser:
 # webhooks are verified in the handler by HMAC signature).
@@ -77,6 +77,17 @@ class Api(Construct):
                 allow_headers=[*apigw.Cors.DEFAULT_HEADERS, "Idempotency-Key"],
             ),
         )
+        for response in GATEWAY_RESPONSES:  # the gateway's own answers are problem+json too
+            self.rest_api.add_gateway_response(
+                response.type,
+                type=apigw.ResponseType.of(response.type),
+                status_code=str(response.status),
+                response_headers={
+                    "Access-Control-Allow-Origin": "'*'",
+                    "Content-Type": "'application/problem+json'",
+                },
+                templates={"application/json": response.template},
+            )
         self.validator = self.rest_api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )

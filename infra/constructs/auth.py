@@ -50,7 +50,8 @@ class Auth(Construct):
             "client",
             user_pool_client_name=f"{physical_name}-web",
             generate_secret=False,
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            # Shoppers sign in through the storefront API (/auth/sign-in, over TLS); staff use SRP.
+            auth_flows=cognito.AuthFlow(user_srp=True, user_password=spec.self_sign_up),
             prevent_user_existence_errors=True,
         )
         acknowledge(

@@ -39,6 +39,7 @@ class Dependencies:
     rules: dict[str, events.Rule]
     secrets: dict[str, secretsmanager.Secret]
     pools: dict[str, cognito.UserPool]
+    clients: dict[str, cognito.UserPoolClient]
     email: ses.EmailIdentity
 
 
@@ -94,6 +95,8 @@ class Functions(Construct):
                 return deps.secrets[name].secret_name
             case "user_pool":
                 return deps.pools[name].user_pool_id
+            case "user_pool_client":
+                return deps.clients[name].user_pool_client_id
         raise ValueError(f"unknown resource kind {kind!r}")
 
     def _function(self, spec: Function) -> lambda_.Function:

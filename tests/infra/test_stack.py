@@ -88,6 +88,8 @@ def test_function_environment_is_function_env(cdk_synth: Synth, fn: Function) ->
                 expected = ref(f"Messaging/Queue-{name}/Resource")
             case "user_pool":
                 expected = ref(f"Auth/{name}/Resource")
+            case "user_pool_client":
+                expected = ref(f"Auth/{name}/client/Resource")
             case "state_machine":  # by deterministic name (see functions.py)
                 expected = f":stateMachine:{s.physical(name)}"
             case "secret":

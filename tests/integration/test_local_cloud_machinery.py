@@ -235,7 +235,7 @@ def test_cognito_authoriser_rejects_missing_forged_expired_and_wrong_pool_tokens
         headers = {"Authorization": token} if token else {}
         response = requests.get(f"{url}/fx/staff", headers=headers, timeout=10)
         assert response.status_code == 401, token
-        assert response.json() == {"message": "Unauthorized"}
+        assert response.json()["code"] == "UNAUTHORIZED"
     staff_on_customer_route = requests.get(f"{url}/fx/customer", headers={"Authorization": users["staff"]}, timeout=10)
     assert staff_on_customer_route.status_code == 401
     assert len(fx.HTTP_EVENTS) == calls  # the handler never ran

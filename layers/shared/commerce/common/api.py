@@ -1,6 +1,7 @@
 """The one REST resolver setup every HTTP handler uses.
 
 - request validation on (pydantic models from type hints);
+- query parameters a route does not declare are refused (422 UNKNOWN_PARAMETER);
 - every error, ours or Powertools', becomes ``application/problem+json`` (RFC 9457) with a stable
   ``code`` and the request id; client errors log at INFO, unexpected ones at ERROR;
 - staff routes are authorised before their input is parsed, against the permission the topology
@@ -120,6 +121,38 @@ def authorise_staff(event: dict[str, Any], required: dict[str, Permission]) -> R
     return None
 
 
+def declared_query_parameters(app: APIGatewayRestResolver) -> dict[str, frozenset[str]]:
+    """``{"GET /products": {"limit", ...}}``: the query parameters each route's signature declares.
+    (Powertools 3.37 keeps its routes in ``_static_routes``/``_dynamic_routes``; pinned.)"""
+    routes = [*app._static_routes, *app._dynamic_routes]
+    return {f"{r.method} {r.openapi_path}": frozenset(f.alias for f in r.dependant.query_params) for r in routes}
+
+
+def refuse_unknown_query_parameters(event: dict[str, Any], declared: dict[str, frozenset[str]]) -> Response[str] | None:
+    """A misspelt filter must not silently return unfiltered results: only declared names pass.
+    Checked before the request is parsed, so it is reported as such even when other parameters are
+    also wrong or missing."""
+    allowed = declared.get(f"{event.get('httpMethod')} {event.get('resource')}")
+    unknown = sorted(set(event.get("queryStringParameters") or {}) - allowed) if allowed is not None else []
+    if not unknown:
+        return None
+    logger.info("unknown query parameters", extra={"parameters": unknown})
+    return problem(
+        422,
+        "UNKNOWN_PARAMETER",
+        "Unknown query parameter",
+        f"This route takes no query parameter named {', '.join(unknown)}.",
+        (event.get("requestContext") or {}).get("requestId"),
+        parameters=unknown,
+        allowed=sorted(allowed or ()),
+    )
+
+
+def customer_id(app: APIGatewayRestResolver) -> str:
+    """The signed-in customer: the Cognito subject the authoriser verified (customer routes only)."""
+    return str(app.current_event.request_context.authorizer.claims["sub"])
+
+
 def staff_id(app: APIGatewayRestResolver) -> str:
     """The verified staff caller (only reachable once ``authorise_staff`` let the request through)."""
     return str(app.current_event.request_context.authorizer.claims["sub"])
@@ -137,6 +170,7 @@ def _groups(raw: Any) -> list[str]:
 def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point for a resolver, with the same decorator order everywhere."""
     required = route_permissions()
+    declared = declared_query_parameters(app)  # api_handler(app) is called once all routes exist
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
@@ -153,7 +187,7 @@ def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambda
                     request_id,
                 )
             )
-        refused = authorise_staff(event, required)
+        refused = authorise_staff(event, required) or refuse_unknown_query_parameters(event, declared)
         if refused is not None:
             return _to_proxy(refused)
         return app.resolve(event, context)
