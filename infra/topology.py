@@ -17,6 +17,7 @@ from infra.model import (
     Index,
     Queue,
     Rule,
+    Schedule,
     Secret,
     SqsTrigger,
     StateMachine,
@@ -26,15 +27,22 @@ from infra.model import (
 )
 
 R, W = Access.READ, Access.WRITE
-PUBLIC, STAFF = AuthKind.PUBLIC, AuthKind.STAFF
+PUBLIC, CUSTOMER, STAFF = AuthKind.PUBLIC, AuthKind.CUSTOMER, AuthKind.STAFF
 
 TOPOLOGY = Topology(
     # ---- data --------------------------------------------------------------------------------
     tables=(
-        # Products, variants (SKUs) and catalogue imports. gsi1 lists products newest first.
-        Table("catalog", indexes=(Index("gsi1", "gsi1pk", "gsi1sk"),), stream=True),
-        # Search index maintained from catalogue events (term -> product postings).
-        Table("search"),
+        # Products, variants (SKUs), reference data (categories, brands, attributes), collections.
+        Table("catalog", stream=True),
+        # Search: one document per active product (built from catalogue events) and the compact,
+        # compressed snapshot of all of them that listing and search load into memory.
+        Table("search", ttl="expires_at"),  # search-term log entries expire after 90 days
+        # Stock per SKU per warehouse (on_hand, reserved) and back-order estimates.
+        Table("inventory"),
+        # Customer profiles and address books, keyed by the Cognito subject.
+        Table("customers"),
+        # Carts, anonymous (by cart id) or a customer's; expire through TTL.
+        Table("carts", indexes=(Index("by_customer", "customer_id"),), ttl="expires_at"),
     ),
     # ---- queues (each gets a DLQ) --------------------------------------------------------------
     queues=(Queue("search-indexing", visibility_timeout=60, max_receives=3),),
@@ -68,19 +76,50 @@ TOPOLOGY = Topology(
             tables=(("catalog", R),),
             memory=256,
         ),
+        # ---- storefront: catalogue and search --------------------------------------------------
         Function(
             "catalog",
             "list_products",
-            "Storefront: list active products, newest first, cursor paginated",
-            http=(Http("GET", "/products"),),
-            tables=(("catalog", R),),
+            "Storefront: products filtered (category subtree, brand, attributes, price, in stock), sorted, paginated",
+            http=(Http("GET", "/products"), Http("GET", "/best-sellers")),
+            tables=(("search", R),),
         ),
         Function(
             "catalog",
             "get_product",
-            "Storefront: one product with its variants",
-            http=(Http("GET", "/products/{product_id}"),),
-            tables=(("catalog", R),),
+            "Storefront: one product with its variants, stock status per SKU, and similar products",
+            http=(Http("GET", "/products/{product_id}"), Http("GET", "/products/{product_id}/similar")),
+            tables=(("catalog", R), ("inventory", R), ("search", R)),
+        ),
+        Function(
+            "catalog",
+            "browse",
+            "Storefront: category tree, brands, attribute definitions, landing-page collections",
+            http=(
+                Http("GET", "/categories"),
+                Http("GET", "/brands"),
+                Http("GET", "/attributes"),
+                Http("GET", "/collections/{slug}"),
+            ),
+            tables=(("catalog", R), ("search", R)),
+        ),
+        Function(
+            "catalog",
+            "manage_reference",
+            "Back office: categories, brands, manufacturers, suppliers, attributes and collections",
+            http=(
+                Http("PUT", "/admin/catalogue/reference", STAFF, Permission.MANAGE_PRODUCTS),
+                Http("PUT", "/admin/collections/{slug}", STAFF, Permission.MANAGE_PRODUCTS),
+            ),
+            tables=(("catalog", W),),
+            publishes=True,
+        ),
+        Function(
+            "search",
+            "search_products",
+            "Storefront: relevance-ranked search, typo-tolerant suggestions, no-result help; logs every term",
+            http=(Http("GET", "/search"), Http("GET", "/search/suggestions")),
+            tables=(("search", W),),
         ),
         Function(
             "catalog",
@@ -103,10 +142,80 @@ TOPOLOGY = Topology(
         Function(
             "search",
             "index_products",
-            "Keeps the search index in step with catalogue events (SQS batch, partial failures)",
+            "Keeps the search documents in step with catalogue events (SQS batch, partial failures)",
             sqs=SqsTrigger("search-indexing", batch_size=10),
-            tables=(("search", W), ("catalog", R)),
-            timeout=10,
+            tables=(("search", W), ("catalog", R), ("inventory", R)),
+            timeout=30,
+        ),
+        Function(
+            "search",
+            "publish_snapshot",
+            "Rebuilds the compressed catalogue snapshot that listing and search serve from, when changed",
+            schedule=Schedule(rate_minutes=1),
+            tables=(("search", W), ("inventory", R)),
+            memory=1024,
+            timeout=60,
+        ),
+        # ---- storefront: customer accounts ---------------------------------------------------------
+        Function(
+            "customers",
+            "auth",
+            "Storefront: sign-up, email verification, sign-in, token refresh, password reset, sign-out",
+            http=(
+                Http("POST", "/auth/sign-up"),
+                Http("POST", "/auth/confirm-sign-up"),
+                Http("POST", "/auth/sign-in"),
+                Http("POST", "/auth/refresh"),
+                Http("POST", "/auth/forgot-password"),
+                Http("POST", "/auth/reset-password"),
+                Http("POST", "/auth/sign-out"),
+            ),
+            user_pools=("customers",),
+        ),
+        Function(
+            "customers",
+            "profile",
+            "Storefront: the signed-in customer's profile and address book",
+            http=(
+                Http("GET", "/me", CUSTOMER),
+                Http("PATCH", "/me", CUSTOMER),
+                Http("GET", "/me/addresses", CUSTOMER),
+                Http("POST", "/me/addresses", CUSTOMER),
+                Http("PUT", "/me/addresses/{address_id}", CUSTOMER),
+                Http("DELETE", "/me/addresses/{address_id}", CUSTOMER),
+                Http("POST", "/me/addresses/{address_id}/default", CUSTOMER),
+            ),
+            tables=(("customers", W),),
+        ),
+        # ---- storefront: cart and checkout -----------------------------------------------------------
+        Function(
+            "carts",
+            "cart",
+            "Storefront: anonymous carts by id and the customer's cart; merge on sign-in; re-priced on read",
+            http=(
+                Http("POST", "/carts"),
+                Http("GET", "/carts/{cart_id}"),
+                Http("POST", "/carts/{cart_id}/items"),
+                Http("PUT", "/carts/{cart_id}/items/{sku}"),
+                Http("DELETE", "/carts/{cart_id}/items/{sku}"),
+                Http("GET", "/me/cart", CUSTOMER),
+                Http("POST", "/me/cart/items", CUSTOMER),
+                Http("PUT", "/me/cart/items/{sku}", CUSTOMER),
+                Http("DELETE", "/me/cart/items/{sku}", CUSTOMER),
+                Http("POST", "/me/cart/merge", CUSTOMER),
+            ),
+            tables=(("carts", W), ("catalog", R), ("inventory", R)),
+        ),
+        Function(
+            "checkout",
+            "quote",
+            "Storefront: delivery methods and a server-computed, itemised checkout quote",
+            http=(
+                Http("GET", "/delivery-methods"),
+                Http("POST", "/carts/{cart_id}/quote"),
+                Http("POST", "/me/cart/quote", CUSTOMER),
+            ),
+            tables=(("carts", W), ("catalog", R), ("inventory", R), ("customers", R)),  # stores quotes
         ),
     ),
     # ---- secrets, identities ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from commerce.common.api import api_handler, make_resolver, staff_id
 from commerce.common.observability import logger, metrics
-from commerce.wiring import catalog_service
+from commerce.wiring.catalog import catalog_service
 
 app = make_resolver()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from commerce.common.entrypoints import task_handler
 from commerce.common.observability import logger, metrics
-from commerce.wiring import catalog_service
+from commerce.wiring.catalog import catalog_service
 
 
 def upsert(event: dict[str, Any]) -> dict[str, Any]:

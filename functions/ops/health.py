@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from commerce.common.api import api_handler, make_resolver
-from commerce.wiring import catalog_service
+from commerce.wiring.catalog import catalog_service
 
 app = make_resolver()
 

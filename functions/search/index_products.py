@@ -1,10 +1,11 @@
-"""SQS consumer: ProductUpserted / ProductRetired events (via the bus rule) -> search index."""
+"""SQS consumer: ProductUpserted / ProductRetired events (via the bus rule) -> search documents
+(the snapshot publisher picks the change up within a minute)."""
 
 from typing import Any
 
 from commerce.common.entrypoints import eventbridge_sqs_handler
 from commerce.common.observability import logger, metrics
-from commerce.wiring import search_indexer
+from commerce.wiring.catalog import search_indexer
 
 
 def on_event(event: dict[str, Any]) -> None:

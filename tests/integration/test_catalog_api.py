@@ -12,20 +12,7 @@ from typing import Any
 import pytest
 
 from local.seed import demo_products
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["code"] == code and body["status"] == status and body["request_id"]
-    return body
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": token}
+from tests.integration.problems import assert_problem, auth
 
 
 def wait_for_import(api, token: str, import_id: str, timeout: float = 60) -> dict[str, Any]:
@@ -122,14 +109,14 @@ def test_an_import_stores_good_products_reports_bad_ones_and_indexes_them_for_se
     assert api.get(f"/products/{good['product_id']}").json()["name"] == good["name"]
     assert api.get(f"/products/{bad['product_id']}").status_code == 404
 
-    # ProductUpserted -> bus rule -> SQS -> search indexer -> search table
+    # ProductUpserted -> bus rule -> SQS -> search indexer -> search document -> snapshot -> search
     assert cloud.wait_for_idle(timeout=30)
-    postings = cloud.client("dynamodb").query(
-        TableName=cloud.physical("search"),
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": "TERM#zephyr"}},
-    )["Items"]
-    assert f"PRODUCT#{good['product_id']}" in {item["sk"]["S"] for item in postings}
+    cloud.run_schedule("search-publish-snapshot")
+    found = api.get("/search", params={"q": f"zephyr {suffix}"}).json()
+    assert [item["product_id"] for item in found["items"]] == [good["product_id"]]
+    assert good["product_id"] in {
+        item["product_id"] for item in api.get("/products", params={"limit": 100}).json()["items"]
+    }
 
 
 def test_a_retried_import_with_the_same_key_is_the_same_import(api, staff_token):

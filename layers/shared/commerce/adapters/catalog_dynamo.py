@@ -1,9 +1,12 @@
 """Catalogue repository on DynamoDB.
 
 Layout (table ``catalog``):
-- ``PRODUCT#<id>`` / ``PRODUCT``: the product with its variants; gsi1 (``PRODUCTS#<status>``,
-  ``<created_at>#<id>``) lists products newest first per status.
+- ``PRODUCT#<id>`` / ``PRODUCT``: the product with its variants (listing and search serve from the
+  search context's snapshot, not from this table).
 - ``SKU#<sku>`` / ``SKU``: which product owns a SKU, so a SKU is unique across the catalogue.
+- ``REFERENCE`` / ``CATEGORY#<path>``, ``BRAND#<slug>``, ``MANUFACTURER#<slug>``,
+  ``SUPPLIER#<slug>``, ``ATTRIBUTE#<code>``: reference data, one partition, one Query.
+- ``COLLECTION#<slug>`` / ``COLLECTION``: a landing-page collection (ordered product ids).
 """
 
 from __future__ import annotations
@@ -15,9 +18,8 @@ from botocore.exceptions import ClientError
 from commerce.adapters.aws import client
 from commerce.adapters.dynamo import marshal, unmarshal, values
 from commerce.catalog.errors import SkuTaken
-from commerce.catalog.models import Product, ProductInput, ProductSummary
-
-SUMMARY_FIELDS = ("product_id", "name", "brand", "category", "currency", "price_from", "images")
+from commerce.catalog.models import Product, ProductInput
+from commerce.catalog.reference import Collection, ReferenceData
 
 
 class DynamoProductRepository:
@@ -32,26 +34,6 @@ class DynamoProductRepository:
         )
         return _product(unmarshal(item)) if item else None
 
-    def list_active(
-        self, limit: int, after: dict[str, Any] | None
-    ) -> tuple[list[ProductSummary], dict[str, Any] | None]:
-        if after is not None and after.get("gsi1pk") != "PRODUCTS#active":
-            after = None
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :status",
-            "ExpressionAttributeValues": values(status="PRODUCTS#active"),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if after:
-            request["ExclusiveStartKey"] = marshal(after)
-        page = client("dynamodb").query(**request)
-        items = [_summary(unmarshal(i)) for i in page.get("Items", [])]
-        last = page.get("LastEvaluatedKey")
-        return items, unmarshal(last) if last else None
-
     def save(self, product: ProductInput, now: str) -> Product:
         data = product.model_dump(mode="json")
         data["price_from"] = min(v.price for v in product.variants)
@@ -62,8 +44,6 @@ class DynamoProductRepository:
             "created_at = if_not_exists(created_at, :now)",
             "updated_at = :now",
             "product_id = :product_id",
-            "gsi1pk = :gsi1pk",
-            "gsi1sk = if_not_exists(created_at, :now)",
             "version = if_not_exists(version, :zero) + :one",
         ]
         update = {
@@ -76,7 +56,6 @@ class DynamoProductRepository:
                     **fields,
                     now=now,
                     product_id=product.product_id,
-                    gsi1pk=f"PRODUCTS#{product.status}",
                     zero=0,
                     one=1,
                 ),
@@ -116,7 +95,67 @@ def _product(item: dict[str, Any]) -> Product:
     return Product.model_validate({k: v for k, v in item.items() if k in Product.model_fields})
 
 
-def _summary(item: dict[str, Any]) -> ProductSummary:
-    data = {k: item.get(k) for k in SUMMARY_FIELDS}
-    images = data.pop("images") or []
-    return ProductSummary.model_validate({**data, "image": images[0] if images else None})
+REFERENCE_KINDS: dict[str, tuple[str, str]] = {
+    # ReferenceData field -> (sort-key prefix, key attribute)
+    "categories": ("CATEGORY#", "path"),
+    "brands": ("BRAND#", "slug"),
+    "manufacturers": ("MANUFACTURER#", "slug"),
+    "suppliers": ("SUPPLIER#", "slug"),
+    "attributes": ("ATTRIBUTE#", "code"),
+}
+
+
+class DynamoReferenceRepository:
+    """Reference data in one partition (``REFERENCE`` / ``<KIND>#<key>``: a few thousand small items
+    read with one paginated Query) and collections (``COLLECTION#<slug>`` / ``COLLECTION``)."""
+
+    def __init__(self, table: str) -> None:
+        self._table = table
+
+    def load(self) -> ReferenceData:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": values(pk="REFERENCE"),
+        }
+        grouped: dict[str, list[dict[str, Any]]] = {kind: [] for kind in REFERENCE_KINDS}
+        prefixes = {prefix: kind for kind, (prefix, _) in REFERENCE_KINDS.items()}
+        while True:
+            page = client("dynamodb").query(**request)
+            for raw in page.get("Items", []):
+                item = unmarshal(raw)
+                prefix = item["sk"].split("#", 1)[0] + "#"
+                if prefix in prefixes:
+                    grouped[prefixes[prefix]].append(item["data"])
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return ReferenceData.model_validate(grouped)
+
+    def save(self, change: ReferenceData) -> None:
+        writes: list[dict[str, Any]] = []
+        for kind, (prefix, key) in REFERENCE_KINDS.items():
+            for entry in getattr(change, kind):
+                data = entry.model_dump(mode="json", exclude_none=True)
+                item = {"pk": "REFERENCE", "sk": f"{prefix}{data[key]}", "data": data}
+                writes.append({"PutRequest": {"Item": marshal(item)}})
+        for start in range(0, len(writes), 25):
+            pending: dict[str, Any] = {self._table: writes[start : start + 25]}
+            while pending:
+                pending = client("dynamodb").batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+    def get_collection(self, slug: str) -> Collection | None:
+        item = (
+            client("dynamodb")
+            .get_item(TableName=self._table, Key=marshal({"pk": f"COLLECTION#{slug}", "sk": "COLLECTION"}))
+            .get("Item")
+        )
+        return Collection.model_validate(unmarshal(item)["data"]) if item else None
+
+    def put_collection(self, collection: Collection) -> None:
+        item = {
+            "pk": f"COLLECTION#{collection.slug}",
+            "sk": "COLLECTION",
+            "data": collection.model_dump(mode="json", exclude_none=True),
+        }
+        client("dynamodb").put_item(TableName=self._table, Item=marshal(item))

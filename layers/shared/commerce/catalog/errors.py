@@ -1,12 +1,8 @@
-from commerce.common.errors import Conflict, InvalidInput, NotFound
+from commerce.common.errors import Conflict, NotFound, Unprocessable
 
 
 class ProductNotFound(NotFound):
     code = "PRODUCT_NOT_FOUND"
-
-
-class InvalidCursor(InvalidInput):
-    code = "INVALID_CURSOR"
 
 
 class SkuTaken(Conflict):
@@ -19,3 +15,15 @@ class ImportNotFound(NotFound):
 
 class ImportKeyReused(Conflict):
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class InvalidReference(Unprocessable):
+    code = "INVALID_REFERENCE"
+
+
+class CollectionNotFound(NotFound):
+    code = "COLLECTION_NOT_FOUND"
+
+
+class UnknownProducts(Unprocessable):
+    code = "UNKNOWN_PRODUCTS"

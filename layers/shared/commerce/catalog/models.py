@@ -93,11 +93,6 @@ class ProductSummary(Strict):
     image: str | None
 
 
-class ProductPage(Strict):
-    items: list[ProductSummary]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null on the last")
-
-
 class ImportOutcome(Strict):
     product_id: str
     status: Literal["imported", "rejected", "failed"]

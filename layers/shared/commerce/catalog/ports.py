@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from commerce.catalog.models import Product, ProductInput, ProductSummary
+from commerce.catalog.models import Product, ProductInput
+from commerce.catalog.reference import Collection, ReferenceData
 
 
 class ProductRepository(Protocol):
     def get(self, product_id: str) -> Product | None: ...
-
-    def list_active(
-        self, limit: int, after: dict[str, Any] | None
-    ) -> tuple[list[ProductSummary], dict[str, Any] | None]:
-        """Newest first; returns the page and the position after it (None on the last page)."""
-        ...
 
     def save(self, product: ProductInput, now: str) -> Product:
         """Create or replace; keeps created_at; raises SkuTaken if a SKU belongs to another product."""
@@ -31,3 +26,15 @@ class WorkflowStarter(Protocol):
         ...
 
     def describe(self, name: str) -> dict[str, Any] | None: ...
+
+
+class ReferenceRepository(Protocol):
+    def load(self) -> ReferenceData: ...
+
+    def save(self, change: ReferenceData) -> None:
+        """Upsert every entry of ``change`` (by path, slug or code)."""
+        ...
+
+    def get_collection(self, slug: str) -> Collection | None: ...
+
+    def put_collection(self, collection: Collection) -> None: ...

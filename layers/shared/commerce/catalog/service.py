@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
-from commerce.catalog.errors import ImportKeyReused, ImportNotFound, InvalidCursor, ProductNotFound, SkuTaken
-from commerce.catalog.models import ImportOutcome, Product, ProductInput, ProductPage
-from commerce.catalog.ports import EventPublisher, ProductRepository, WorkflowStarter
+from commerce.catalog.errors import (
+    CollectionNotFound,
+    ImportKeyReused,
+    ImportNotFound,
+    ProductNotFound,
+    SkuTaken,
+    UnknownProducts,
+)
+from commerce.catalog.models import ImportOutcome, Product, ProductInput
+from commerce.catalog.ports import EventPublisher, ProductRepository, ReferenceRepository, WorkflowStarter
+from commerce.catalog.reference import Collection, CollectionInput, ReferenceData, validate_change
 from commerce.common.clock import iso, new_id
 from commerce.common.errors import InvalidInput
 
 SOURCE = "commerce.catalog"
 MAX_IMPORT_PRODUCTS = 500
-CURSOR_KEYS = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
 
 
 class CatalogService:
@@ -27,16 +31,14 @@ class CatalogService:
         products: ProductRepository,
         events: EventPublisher | None = None,
         imports: WorkflowStarter | None = None,
+        reference: ReferenceRepository | None = None,
     ) -> None:
         self._products = products
         self._events = events
         self._imports = imports
+        self._reference = reference
 
     # ---- storefront reads -------------------------------------------------------------------
-    def list_products(self, limit: int, cursor: str | None) -> ProductPage:
-        items, after = self._products.list_active(limit, decode_cursor(cursor) if cursor else None)
-        return ProductPage(items=items, next_cursor=encode_cursor(after) if after else None)
-
     def get_product(self, product_id: str) -> Product:
         product = self._products.get(product_id)
         if product is None or product.status != "active":
@@ -46,6 +48,34 @@ class CatalogService:
     def find_product(self, product_id: str) -> Product | None:
         """Any status; for other contexts (search) that must also see retired products."""
         return self._products.get(product_id)
+
+    # ---- reference data and collections ----------------------------------------------------------
+    def reference(self) -> ReferenceData:
+        assert self._reference is not None
+        return self._reference.load()
+
+    def update_reference(self, change: ReferenceData) -> ReferenceData:
+        """Upsert categories, brands, manufacturers, suppliers and attributes; returns the result."""
+        assert self._reference is not None
+        validate_change(self._reference.load(), change)
+        self._reference.save(change)
+        return self._reference.load()
+
+    def put_collection(self, slug: str, change: CollectionInput) -> Collection:
+        assert self._reference is not None
+        unknown = [i for i in change.product_ids if self._products.get(i) is None]
+        if unknown:
+            raise UnknownProducts(f"No such product(s): {', '.join(unknown)}.", product_ids=unknown)
+        collection = Collection(**change.model_dump(), slug=slug, updated_at=iso())
+        self._reference.put_collection(collection)
+        return collection
+
+    def collection(self, slug: str) -> Collection:
+        assert self._reference is not None
+        found = self._reference.get_collection(slug)
+        if found is None:
+            raise CollectionNotFound(f"There is no collection '{slug}'.", slug=slug)
+        return found
 
     # ---- writes -----------------------------------------------------------------------------
     def upsert_product(self, raw: dict[str, Any]) -> ImportOutcome:
@@ -105,21 +135,3 @@ class CatalogService:
             "counts": counts,
             "problems": [r.model_dump() for r in results if r.status != "imported"],
         }
-
-
-def encode_cursor(position: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> dict[str, Any]:
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise InvalidCursor("The cursor is not one this API issued.") from error
-    if (
-        not isinstance(position, dict)
-        or set(position) != CURSOR_KEYS
-        or not all(isinstance(v, str) for v in position.values())
-    ):
-        raise InvalidCursor("The cursor is not one this API issued.")
-    return position

@@ -1,0 +1,118 @@
+"""POST /auth/sign-up, /auth/confirm-sign-up, /auth/sign-in, /auth/refresh, /auth/forgot-password,
+/auth/reset-password and /auth/sign-out.
+
+Public routes over the Cognito customer pool's app client. Nothing here reveals whether an email
+has an account, except sign-up's EMAIL_TAKEN; passwords, codes and tokens are never logged."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, ConfigDict, Field
+
+from commerce.common.api import api_handler, make_resolver
+from commerce.common.observability import logger, metrics
+from commerce.customers.models import Email, Password, PersonName, Tokens
+from commerce.wiring.customers import account_service
+
+app = make_resolver()
+
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+Token = Annotated[str, Field(min_length=1, max_length=8192)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SignUp(Request):
+    email: Email
+    password: Password
+    name: PersonName
+
+
+class SignedUp(BaseModel):
+    customer_id: str
+    confirmation_required: bool = True
+
+
+class ConfirmSignUp(Request):
+    email: Email
+    code: Code
+
+
+class SignIn(Request):
+    email: Email
+    password: Password
+
+
+class Refresh(Request):
+    refresh_token: Token
+
+
+class ForgotPassword(Request):
+    email: Email
+
+
+class ResetPassword(Request):
+    email: Email
+    code: Code
+    new_password: Password
+
+
+class SignOut(Request):
+    access_token: Token
+
+
+class Accepted(BaseModel):
+    message: str
+
+
+@app.post("/auth/sign-up")
+def sign_up(request: Annotated[SignUp, Body()]) -> Response[SignedUp]:
+    customer_id = account_service().sign_up(request.email, request.password, request.name)
+    logger.info("customer signed up", extra={"customer_id": customer_id})
+    metrics.add_metric(name="CustomerSignUps", unit="Count", value=1)
+    return Response(status_code=201, body=SignedUp(customer_id=customer_id), content_type="application/json")
+
+
+@app.post("/auth/confirm-sign-up")
+def confirm_sign_up(request: Annotated[ConfirmSignUp, Body()]) -> Response[None]:
+    account_service().confirm_sign_up(request.email, request.code)
+    metrics.add_metric(name="CustomerEmailsVerified", unit="Count", value=1)
+    return Response(status_code=204)
+
+
+@app.post("/auth/sign-in")
+def sign_in(request: Annotated[SignIn, Body()]) -> Tokens:
+    tokens = account_service().sign_in(request.email, request.password)
+    metrics.add_metric(name="CustomerSignIns", unit="Count", value=1)
+    return tokens
+
+
+@app.post("/auth/refresh")
+def refresh(request: Annotated[Refresh, Body()]) -> Tokens:
+    return account_service().refresh(request.refresh_token)
+
+
+@app.post("/auth/forgot-password")
+def forgot_password(request: Annotated[ForgotPassword, Body()]) -> Response[Accepted]:
+    account_service().forgot_password(request.email)
+    body = Accepted(message="If an account exists for this email, a reset code is on its way.")
+    return Response(status_code=202, body=body, content_type="application/json")
+
+
+@app.post("/auth/reset-password")
+def reset_password(request: Annotated[ResetPassword, Body()]) -> Response[None]:
+    account_service().reset_password(request.email, request.code, request.new_password)
+    metrics.add_metric(name="CustomerPasswordResets", unit="Count", value=1)
+    return Response(status_code=204)
+
+
+@app.post("/auth/sign-out")
+def sign_out(request: Annotated[SignOut, Body()]) -> Response[None]:
+    account_service().sign_out(request.access_token)
+    return Response(status_code=204)
+
+
+handler = api_handler(app)

@@ -1,0 +1,1 @@
+"""Checkout context: delivery methods and the server-computed, itemised quote."""

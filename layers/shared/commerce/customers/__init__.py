@@ -1,0 +1,1 @@
+"""Customers context: accounts (through the Cognito customer pool), profiles and address books."""
