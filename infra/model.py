@@ -154,6 +154,20 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """An external system's base URL (a partner API such as the payment gateway). The CDK reads it
+    from cdk.json context (``context_key``); the local cloud points it at its simulator."""
+
+    name: str
+    context_key: str
+    description: str = ""
+
+    @property
+    def env(self) -> str:
+        return env_key(self.name, "URL")
+
+
+@dataclass(frozen=True)
 class EmailIdentity:
     address: str
     env: str = "SENDER_EMAIL"
@@ -233,6 +247,8 @@ class Function:
     secrets: tuple[str, ...] = ()
     sends_email: bool = False
     user_pools: tuple[str, ...] = ()  # pools it calls Cognito on (sign-up, sign-in, ...)
+    endpoints: tuple[str, ...] = ()  # external systems it calls (base URL in its environment)
+    completes_tasks: bool = False  # SendTaskSuccess/Failure on Step Functions task tokens
     memory: int = 512
     timeout: int = 10
 
@@ -255,6 +271,7 @@ class Topology:
     secrets: tuple[Secret, ...]
     user_pools: tuple[UserPool, ...]
     email: EmailIdentity
+    endpoints: tuple[Endpoint, ...] = ()
     bus: str = "events"
     metrics_namespace: str = METRICS_NAMESPACE
     cors_origins: tuple[str, ...] = ("*",)
@@ -280,6 +297,9 @@ class Topology:
 
     def user_pool(self, name: str) -> UserPool:
         return _one(self.user_pools, name, lambda p: p.name)
+
+    def endpoint(self, name: str) -> Endpoint:
+        return _one(self.endpoints, name, lambda e: e.name)
 
     def routes(self) -> list[tuple[Http, Function]]:
         return [(route, fn) for fn in self.functions for route in fn.http]
@@ -325,6 +345,8 @@ def function_env(topology: Topology, fn: Function, resolve: Resolve) -> dict[str
         env[topology.state_machine(machine).env] = resolve("state_machine", machine)
     for secret in fn.secrets:
         env[topology.secret(secret).env] = resolve("secret", secret)
+    for endpoint in fn.endpoints:
+        env[topology.endpoint(endpoint).env] = resolve("endpoint", endpoint)
     if fn.sends_email:
         env[topology.email.env] = topology.email.address
     for pool_name in fn.user_pools:

@@ -12,6 +12,7 @@ from infra.model import (
     Access,
     AuthKind,
     EmailIdentity,
+    Endpoint,
     Function,
     Http,
     Index,
@@ -27,7 +28,7 @@ from infra.model import (
 )
 
 R, W = Access.READ, Access.WRITE
-PUBLIC, CUSTOMER, STAFF = AuthKind.PUBLIC, AuthKind.CUSTOMER, AuthKind.STAFF
+PUBLIC, CUSTOMER, STAFF, WEBHOOK = AuthKind.PUBLIC, AuthKind.CUSTOMER, AuthKind.STAFF, AuthKind.WEBHOOK
 
 TOPOLOGY = Topology(
     # ---- data --------------------------------------------------------------------------------
@@ -43,6 +44,9 @@ TOPOLOGY = Topology(
         Table("customers"),
         # Carts, anonymous (by cart id) or a customer's; expire through TTL.
         Table("carts", indexes=(Index("by_customer", "customer_id"),), ttl="expires_at"),
+        # Payment records (one per order, with every authorisation attempt and capture/void/refund)
+        # and the ids of gateway webhooks already handled (de-duplication; expire through TTL).
+        Table("payments", ttl="expires_at"),
     ),
     # ---- queues (each gets a DLQ) --------------------------------------------------------------
     queues=(Queue("search-indexing", visibility_timeout=60, max_receives=3),),
@@ -217,6 +221,27 @@ TOPOLOGY = Topology(
             ),
             tables=(("carts", W), ("catalog", R), ("inventory", R), ("customers", R)),  # stores quotes
         ),
+        # ---- payments (the merchant system) ----------------------------------------------------------
+        Function(
+            "payments",
+            "webhook",
+            "Gateway webhook: verify the HMAC signature, de-duplicate, apply the result, complete the waiting task",
+            http=(Http("POST", "/webhooks/payments", WEBHOOK),),
+            tables=(("payments", W),),
+            secrets=("webhook-signing-keys",),
+            publishes=True,
+            completes_tasks=True,
+        ),
+        Function(
+            "payments",
+            "operate",
+            "Workflow task: authorise, capture, void or refund through the payment gateway (idempotent)",
+            tables=(("payments", W),),
+            endpoints=("payment-gateway",),
+            publishes=True,
+            completes_tasks=True,  # an immediate decline completes the waiting task itself
+            timeout=30,
+        ),
     ),
     # ---- secrets, identities ---------------------------------------------------------------------
     secrets=(Secret("webhook-signing-keys", "Per-partner HMAC keys for payment, warehouse and carrier webhooks"),),
@@ -225,4 +250,8 @@ TOPOLOGY = Topology(
         UserPool("staff", groups=tuple(StaffGroup)),
     ),
     email=EmailIdentity("orders@shop.example.com"),
+    # ---- external systems (base URLs from cdk.json context; simulators locally) -------------------
+    endpoints=(
+        Endpoint("payment-gateway", "paymentGatewayUrl", "The merchant system (card authorise/capture/void/refund)"),
+    ),
 )

@@ -44,6 +44,7 @@ from local.auth import CognitoAuthorizer, PoolKeys
 from local.gateway import Gateway
 from local.lambdas import Deployed, Dispatcher, Invocation
 from local.pollers import Scheduler, SqsPoller, scheduled_event
+from local.simulators.bank import Bank
 
 log = logging.getLogger("local.cloud")
 
@@ -75,6 +76,7 @@ class LocalCloud:
         seed: bool = True,
         handler_modules: dict[str, str] | None = None,
         region: str = REGION,
+        bank_delay: float = 0.2,
     ) -> None:
         self.topology = topology or _default_topology()
         self.stage = stage
@@ -98,6 +100,10 @@ class LocalCloud:
         self.environment: dict[str, str] = {}
         self.schedules: dict[str, str] = {}  # function physical name -> schedule rule arn
         self._hidden_queues: set[str] = set()
+        self.signing_keys: dict[str, str] = {}  # partner -> hex key (the webhook-signing-keys secret)
+        self.bank: Bank | None = None  # the sandbox bank, when the topology declares the payment gateway
+        self.bank_delay = bank_delay
+        self.endpoint_urls: dict[str, str] = {}  # endpoint name -> local simulator URL
         self._server: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._started = False
@@ -137,6 +143,8 @@ class LocalCloud:
                 return self.clients[name]
             case "function":
                 return self.function_arn(name)
+            case "endpoint":
+                return self.endpoint_urls[name]
         raise ValueError(f"unknown resource kind {kind!r}")
 
     # ---- endpoints --------------------------------------------------------------------------------
@@ -152,6 +160,11 @@ class LocalCloud:
     def api_url(self) -> str:
         assert self.gateway is not None, "start() first"
         return self.gateway.url
+
+    @property
+    def bank_url(self) -> str:
+        assert self.bank is not None, "the topology declares no payment-gateway endpoint"
+        return self.bank.url
 
     @property
     def admin_url(self) -> str:
@@ -221,6 +234,9 @@ class LocalCloud:
             self.scheduler.stop()
         if self.gateway:
             self.gateway.stop()
+        if self.bank is not None:
+            self.bank.stop()
+            self.bank = None
         for poller in self.pollers:
             poller.join(timeout=5)
         patches.uninstall_lambda(self.dispatcher)
@@ -262,6 +278,7 @@ class LocalCloud:
         self._bus()
         self._user_pools()
         self._secrets()
+        self._simulators()
         self.client("ses").verify_email_identity(EmailAddress=self.topology.email.address)
         self._functions()
         self._state_machines()
@@ -368,12 +385,23 @@ class LocalCloud:
 
     def _secrets(self) -> None:
         sm = self.client("secretsmanager")
+        self.signing_keys = {partner: secrets.token_hex(32) for partner in ("payments", "warehouse", "carrier")}
         for secret in self.topology.secrets:
+            value = {"key": secrets.token_hex(32)}
+            if secret.name == "webhook-signing-keys":
+                value = dict(self.signing_keys)  # one HMAC key per partner
             sm.create_secret(
-                Name=self.physical(secret.name),
-                Description=secret.description,
-                SecretString=json.dumps({"key": secrets.token_hex(32)}),
+                Name=self.physical(secret.name), Description=secret.description, SecretString=json.dumps(value)
             )
+
+    def _simulators(self) -> None:
+        """Partner systems the topology declares endpoints for, run locally (port 0: a free one)."""
+        for endpoint in self.topology.endpoints:
+            if endpoint.name != "payment-gateway":
+                raise ValueError(f"no local simulator for endpoint {endpoint.name!r}")
+            self.bank = Bank(bytes.fromhex(self.signing_keys["payments"]), delay=self.bank_delay, host=self.host)
+            self.bank.start()
+            self.endpoint_urls[endpoint.name] = self.bank.url
 
     def _handler_path(self, fn: Function) -> str:
         override = self.handler_modules.get(fn.name)
@@ -529,6 +557,8 @@ class LocalCloud:
                 self.topology.user_pool(pool)  # the authoriser's pool must be declared
             self.gateway.add_route(route, self.physical(fn.name))
         self.gateway.start()
+        if self.bank is not None:
+            self.bank.webhook_url = f"{self.api_url}/webhooks/payments"
 
     def admin_config(self) -> dict[str, Any]:
         return {

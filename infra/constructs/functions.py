@@ -12,6 +12,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
@@ -91,12 +92,19 @@ class Functions(Construct):
                 return deps.queues[name].queue_url
             case "state_machine":
                 return self.machines[name].state_machine_arn
-            case "secret":
-                return deps.secrets[name].secret_name
+            case "secret":  # its deterministic physical name (secret_name would parse the ARN at deploy time)
+                deps.secrets[name]  # declared and built
+                return self._topology.physical(self._stage, name)
             case "user_pool":
                 return deps.pools[name].user_pool_id
             case "user_pool_client":
                 return deps.clients[name].user_pool_client_id
+            case "endpoint":
+                endpoint = self._topology.endpoint(name)
+                url = self.node.try_get_context(endpoint.context_key)
+                if not url:
+                    raise ValueError(f"endpoint {name}: set the {endpoint.context_key!r} context (cdk.json)")
+                return str(url)
         raise ValueError(f"unknown resource kind {kind!r}")
 
     def _function(self, spec: Function) -> lambda_.Function:
@@ -147,6 +155,10 @@ class Functions(Construct):
             deps.secrets[secret].grant_read(fn)
         if spec.sends_email:
             deps.email.grant_send_email(fn)
+        if spec.completes_tasks:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=["*"])
+            )
         # ---- triggers (HTTP is api.py's) ----------------------------------------------------------
         if spec.sqs:
             fn.add_event_source(
@@ -192,7 +204,8 @@ class Functions(Construct):
             policy,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions "
-            "(added by tracing=ACTIVE); Step Functions ListStateMachines/ListActivities likewise.",
+            "(added by tracing=ACTIVE); Step Functions ListStateMachines/ListActivities likewise; "
+            "SendTaskSuccess/SendTaskFailure act on task tokens, which are not resources.",
         )
         stack = Stack.of(self)
         for table_name, _access in spec.tables:

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from cdksynth import Synth
 
-from infra.model import Access, AuthKind, Function, Topology, function_env
+from infra.model import Access, AuthKind, Function, Topology, cdk_json_context, function_env
 from infra.topology import TOPOLOGY
 
 
@@ -94,6 +94,8 @@ def test_function_environment_is_function_env(cdk_synth: Synth, fn: Function) ->
                 expected = f":stateMachine:{s.physical(name)}"
             case "secret":
                 expected = s.physical(name)
+            case "endpoint":  # a literal from cdk.json context
+                return str(cdk_json_context()[TOPOLOGY.endpoint(name).context_key])
             case _:
                 raise AssertionError(kind)
         return RESOLVED + json.dumps(expected)
@@ -135,6 +137,7 @@ def test_function_grants_follow_declaration(cdk_synth: Synth, fn: Function) -> N
     assert ("ses:SendEmail" in all_actions) is fn.sends_email
     for secret in fn.secrets:
         assert "secretsmanager:GetSecretValue" in all_actions, secret
+    assert ("states:SendTaskSuccess" in all_actions) is fn.completes_tasks
 
 
 def test_one_shared_layer_and_code_asset(cdk_synth: Synth) -> None:

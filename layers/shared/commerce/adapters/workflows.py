@@ -40,3 +40,16 @@ class StepFunctionsWorkflow:
             "started_at": execution["startDate"].isoformat(),
             "output": json.loads(execution["output"]) if execution.get("output") else None,
         }
+
+
+class StepFunctionsCallback:
+    """Completes a task waiting with ``.waitForTaskToken``."""
+
+    def succeed(self, task_token: str, output: dict[str, Any]) -> bool:
+        try:
+            client("stepfunctions").send_task_success(taskToken=task_token, output=json.dumps(output, default=str))
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
+                return False
+            raise

@@ -1,0 +1,1 @@
+"""Payments: the merchant-system context (authorise, capture, void, refund; signed gateway webhooks)."""
