@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from commerce.common.constants import METRICS_NAMESPACE
 
@@ -103,6 +103,36 @@ class SqsTrigger:
     batch_size: int = 10
     max_batching_window: int = 0  # seconds
     partial_failures: bool = True  # ReportBatchItemFailures
+
+
+StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
+
+
+@dataclass(frozen=True)
+class StreamTrigger:
+    """A DynamoDB stream -> Lambda event source mapping. The table must declare ``stream=True``.
+
+    A batch the function fails is retried (split in two first when ``bisect_on_error``) up to
+    ``max_retries`` times; then its description goes to the function's ``<function>-stream-dlq``
+    (the mapping's on-failure destination) and the stream moves on. With ``partial_failures`` the
+    function may answer ``{"batchItemFailures": [{"itemIdentifier": <SequenceNumber>}]}``: the
+    records before the first one named are checkpointed and the retry starts there.
+    """
+
+    table: str
+    batch_size: int = 100
+    starting_position: StartingPosition = "TRIM_HORIZON"
+    max_retries: int = 5  # 0..10000 (AWS also allows -1, "until the record expires": not offered)
+    bisect_on_error: bool = True  # BisectBatchOnFunctionError
+    partial_failures: bool = True  # ReportBatchItemFailures
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= 10000:
+            raise ValueError(f"stream trigger on {self.table}: batch_size must be 1..10000")
+        if not 0 <= self.max_retries <= 10000:
+            raise ValueError(f"stream trigger on {self.table}: max_retries must be 0..10000")
+        if self.starting_position not in ("TRIM_HORIZON", "LATEST"):
+            raise ValueError(f"stream trigger on {self.table}: starting_position is TRIM_HORIZON or LATEST")
 
 
 @dataclass(frozen=True)
@@ -238,6 +268,7 @@ class Function:
     description: str
     http: tuple[Http, ...] = ()
     sqs: SqsTrigger | None = None
+    stream: StreamTrigger | None = None  # a DynamoDB stream (its on-failure queue: ``stream_dlq``)
     rules: tuple[str, ...] = ()  # EventBridge rules that invoke this function directly
     schedule: Schedule | None = None
     tables: tuple[tuple[str, Access], ...] = ()
@@ -260,6 +291,11 @@ class Function:
     def handler(self) -> str:
         return f"functions.{self.context}.{self.operation}.handler"
 
+    @property
+    def stream_dlq(self) -> str | None:
+        """The stream trigger's on-failure destination: an implicit queue, named after the function."""
+        return f"{self.name}-stream-dlq" if self.stream else None
+
 
 @dataclass(frozen=True)
 class Topology:
@@ -275,6 +311,20 @@ class Topology:
     bus: str = "events"
     metrics_namespace: str = METRICS_NAMESPACE
     cors_origins: tuple[str, ...] = ("*",)
+
+    def __post_init__(self) -> None:
+        declared = {table.name: table for table in self.tables}
+        queue_names = {q.name for q in self.queues} | {q.dlq for q in self.queues}
+        for fn in self.functions:
+            if fn.stream is None:
+                continue
+            table = declared.get(fn.stream.table)
+            if table is None:
+                raise ValueError(f"{fn.name}: stream trigger on undeclared table {fn.stream.table!r}")
+            if not table.stream:
+                raise ValueError(f"{fn.name}: table {table.name!r} has no stream (declare stream=True)")
+            if fn.stream_dlq in queue_names:
+                raise ValueError(f"{fn.name}: {fn.stream_dlq!r} is implicit; do not declare it as a queue")
 
     # ---- look-ups -------------------------------------------------------------------------
     def function(self, name: str) -> Function:
@@ -300,6 +350,10 @@ class Topology:
 
     def endpoint(self, name: str) -> Endpoint:
         return _one(self.endpoints, name, lambda e: e.name)
+
+    def stream_functions(self) -> list[Function]:
+        """The functions a DynamoDB stream triggers (each has an implicit ``stream_dlq``)."""
+        return [fn for fn in self.functions if fn.stream is not None]
 
     def routes(self) -> list[tuple[Http, Function]]:
         return [(route, fn) for fn in self.functions for route in fn.http]

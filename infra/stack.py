@@ -51,6 +51,7 @@ class CommerceStack(Stack):
                 pools=auth.pools,
                 clients=auth.clients,
                 email=secrets.email,
+                stream_dlqs=messaging.stream_dlqs,
             ),
             layer_bundle=build_layer(),
             code_bundle=build_functions(),

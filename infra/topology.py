@@ -47,6 +47,17 @@ TOPOLOGY = Topology(
         # Payment records (one per order, with every authorisation attempt and capture/void/refund)
         # and the ids of gateway webhooks already handled (de-duplication; expire through TTL).
         Table("payments", ttl="expires_at"),
+        # Orders (ORDER#<id>/ORDER), their timelines (EVENT#<seq>, the outbox rows) and placement
+        # idempotency records. by_customer: a customer's history; holds: sparse, orders holding stock
+        # (HOLD#0..7, reserved_until) for the reservation sweeper. The stream feeds the coming outbox.
+        Table(
+            "orders",
+            indexes=(
+                Index("by_customer", "customer_id", "created_at"),
+                Index("holds", "hold_shard", "reserved_until"),
+            ),
+            stream=True,
+        ),
     ),
     # ---- queues (each gets a DLQ) --------------------------------------------------------------
     queues=(Queue("search-indexing", visibility_timeout=60, max_receives=3),),
@@ -66,6 +77,15 @@ TOPOLOGY = Topology(
             asl="catalogue_import.asl.json",
             substitutions=(
                 ("UpsertProductFunctionArn", "function:catalog-upsert-product"),
+                ("EventBusName", "bus"),
+            ),
+        ),
+        StateMachine(
+            "order-lifecycle",
+            asl="order_lifecycle.asl.json",
+            substitutions=(
+                ("OperatePaymentArn", "function:payments-operate"),
+                ("TransitionArn", "function:orders-transition"),
                 ("EventBusName", "bus"),
             ),
         ),
@@ -220,6 +240,34 @@ TOPOLOGY = Topology(
                 Http("POST", "/me/cart/quote", CUSTOMER),
             ),
             tables=(("carts", W), ("catalog", R), ("inventory", R), ("customers", R)),  # stores quotes
+            secrets=("platform-signing-keys",),  # signs the quote token
+        ),
+        # ---- storefront: orders ---------------------------------------------------------------------
+        Function(
+            "orders",
+            "place",
+            "Storefront: place an order from a signed quote (one transaction reserves stock), start its workflow",
+            http=(Http("POST", "/orders", CUSTOMER),),
+            tables=(("orders", W), ("carts", W), ("inventory", W)),
+            secrets=("platform-signing-keys",),
+            starts=("order-lifecycle",),
+        ),
+        Function(
+            "orders",
+            "history",
+            "Storefront: the customer's orders, newest first, and one order with its timeline and payment state",
+            http=(Http("GET", "/me/orders", CUSTOMER), Http("GET", "/me/orders/{order_id}", CUSTOMER)),
+            tables=(("orders", R), ("payments", R)),
+        ),
+        Function(
+            "orders",
+            "transition",
+            "Workflow task: move an order on its payment outcome or window end; release stock, void if needed",
+            tables=(("orders", W), ("inventory", W), ("payments", W)),
+            endpoints=("payment-gateway",),
+            publishes=True,
+            completes_tasks=True,  # the payments service it voids through may complete a waiting task
+            timeout=30,
         ),
         # ---- payments (the merchant system) ----------------------------------------------------------
         Function(
@@ -244,7 +292,10 @@ TOPOLOGY = Topology(
         ),
     ),
     # ---- secrets, identities ---------------------------------------------------------------------
-    secrets=(Secret("webhook-signing-keys", "Per-partner HMAC keys for payment, warehouse and carrier webhooks"),),
+    secrets=(
+        Secret("webhook-signing-keys", "Per-partner HMAC keys for payment, warehouse and carrier webhooks"),
+        Secret("platform-signing-keys", "The platform's own HMAC keys by purpose: quotes (the checkout quote token)"),
+    ),
     user_pools=(
         UserPool("customers", self_sign_up=True),
         UserPool("staff", groups=tuple(StaffGroup)),

@@ -43,7 +43,7 @@ from local import patches
 from local.auth import CognitoAuthorizer, PoolKeys
 from local.gateway import Gateway
 from local.lambdas import Deployed, Dispatcher, Invocation
-from local.pollers import Scheduler, SqsPoller, scheduled_event
+from local.pollers import Scheduler, SqsPoller, StreamPoller, scheduled_event
 from local.simulators.bank import Bank
 
 log = logging.getLogger("local.cloud")
@@ -90,6 +90,7 @@ class LocalCloud:
         self.dispatcher = Dispatcher()
         self.authorizer = CognitoAuthorizer()
         self.pollers: list[SqsPoller] = []
+        self.stream_pollers: list[StreamPoller] = []  # one per stream trigger
         self.scheduler: Scheduler | None = None
         self.gateway: Gateway | None = None
         self.staff_credentials: dict[str, tuple[str, str]] = {}
@@ -196,6 +197,7 @@ class LocalCloud:
         patches.unsigned_calls_in(self.region)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         patches.serialise_dynamodb()
+        patches.prune_stream_iterators()
         patches.install_lambda(self.dispatcher)
         _check_port_free(self.host, self._moto_port, "moto")
         _check_port_free(self.host, self._api_port, "API")
@@ -230,6 +232,8 @@ class LocalCloud:
         cold_containers()
         for poller in self.pollers:
             poller.stop()
+        for stream_poller in self.stream_pollers:
+            stream_poller.stop()
         if self.scheduler:
             self.scheduler.stop()
         if self.gateway:
@@ -239,6 +243,8 @@ class LocalCloud:
             self.bank = None
         for poller in self.pollers:
             poller.join(timeout=5)
+        for stream_poller in self.stream_pollers:
+            stream_poller.join(timeout=5)
         patches.uninstall_lambda(self.dispatcher)
         if self._server is not None:
             self._server.stop()
@@ -332,6 +338,11 @@ class LocalCloud:
                     "RedrivePolicy": json.dumps(redrive),
                 },
             )
+        for fn in self.topology.stream_functions():
+            assert fn.stream_dlq is not None  # the on-failure destination of its stream trigger
+            self.queue_urls[fn.stream_dlq] = self._create_queue(
+                self.physical(fn.stream_dlq), {"MessageRetentionPeriod": "1209600"}
+            )
 
     def _bus(self) -> None:
         events = self.client("events")
@@ -390,6 +401,8 @@ class LocalCloud:
             value = {"key": secrets.token_hex(32)}
             if secret.name == "webhook-signing-keys":
                 value = dict(self.signing_keys)  # one HMAC key per partner
+            elif secret.name == "platform-signing-keys":
+                value = {"quotes": secrets.token_hex(32)}  # the platform's own HMAC keys, by purpose
             sm.create_secret(
                 Name=self.physical(secret.name), Description=secret.description, SecretString=json.dumps(value)
             )
@@ -534,8 +547,32 @@ class LocalCloud:
                     partial_failures=fn.sqs.partial_failures,
                 )
             )
+        for fn in self.topology.stream_functions():
+            assert fn.stream is not None and fn.stream_dlq is not None
+            table = self.physical(fn.stream.table)
+            stream_arn = self.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+            self.stream_pollers.append(
+                StreamPoller(
+                    self.client("dynamodbstreams"),
+                    sqs,
+                    self.dispatcher,
+                    stream_arn=stream_arn,
+                    table=table,
+                    function=self.physical(fn.name),
+                    function_arn=self.function_arn(fn.name),
+                    region=self.region,
+                    dlq_url=self.queue_urls[fn.stream_dlq],
+                    batch_size=fn.stream.batch_size,
+                    starting_position=fn.stream.starting_position,
+                    max_retries=fn.stream.max_retries,
+                    bisect_on_error=fn.stream.bisect_on_error,
+                    partial_failures=fn.stream.partial_failures,
+                )
+            )
         for poller in self.pollers:
             poller.start()
+        for stream_poller in self.stream_pollers:
+            stream_poller.start()
         self.scheduler = Scheduler(self.run_schedule)
         for fn in self.topology.functions:
             if fn.schedule is not None:
@@ -624,13 +661,19 @@ class LocalCloud:
         return self.dispatcher.invoke(name, scheduled_event(self.schedules[name], ACCOUNT, self.region))
 
     def wait_for_idle(self, timeout: float = 30, include_invisible: bool = True) -> bool:
-        """Wait until every polled queue is empty and no batch is being handled; False on timeout."""
+        """Wait until every polled queue is empty, every stream poller has caught up with its stream
+        and no batch is being handled; False on timeout."""
         sqs = self.client("sqs")
         attributes = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         deadline = time.monotonic() + timeout
         quiet = 0
+        checked = time.monotonic()
         while time.monotonic() < deadline:
-            busy = any(p.in_flight for p in self.pollers)
+            # A stream poller is caught up when a pass over its stream that began after the previous
+            # check found nothing: anything written before that check (by a handler that had finished
+            # by then) has been read and handled.
+            busy = any(p.in_flight or p.caught_up_at <= checked for p in self.stream_pollers)
+            busy = busy or any(p.in_flight for p in self.pollers)
             for poller in self.pollers:
                 if busy:
                     break
@@ -639,6 +682,7 @@ class LocalCloud:
                 busy = int(counts["ApproximateNumberOfMessages"]) > 0 or (
                     include_invisible and int(counts["ApproximateNumberOfMessagesNotVisible"]) > 0
                 )
+            checked = time.monotonic()
             quiet = 0 if busy else quiet + 1
             if quiet >= 2:
                 return True
@@ -678,6 +722,17 @@ class LocalCloud:
                 if arn.rsplit("/", 1)[-1] in schedule_rules
             },
             "rule_functions": {(p.queue_url.rsplit("/", 1)[-1], p.function) for p in self.pollers if p.eventbridge},
+            # (table, function, on-failure queue), the table read back from the stream ARN
+            "stream_mappings": {
+                (
+                    self.client("dynamodbstreams").describe_stream(StreamArn=p.stream_arn)["StreamDescription"][
+                        "TableName"
+                    ],
+                    p.function,
+                    p.dlq_url.rsplit("/", 1)[-1],
+                )
+                for p in self.stream_pollers
+            },
             "secrets": secret_names,
             "user_pools": pools,
             "email_identities": identities,

@@ -14,6 +14,10 @@ them fails loudly instead of silently running canned Lambda responses or racy Dy
 4. ``moto.cognitoidp.responses.CognitoIdpResponse.default_region``: the region moto assumes for
    unsigned Cognito calls (GlobalSignOut, SignUp, ...). It is us-east-1, so with the pools in the
    cloud's region every sign-out failed; it is set to the cloud's region.
+5. ``moto.dynamodbstreams.models.DynamoDBStreamsBackend.get_records``: moto keeps every shard
+   iterator it ever issued (each ``GetRecords`` issues one), so a stream poller asking ten times a
+   second would grow it without bound; the wrapper forgets the iterator just read (AWS lets one be
+   reused for 15 minutes; the pollers never reuse one, always following ``NextShardIterator``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from local import lambdas
 MOTO_VERSION = "5.2.5"
 DYNAMODB_LOCK = threading.RLock()
 _serialised = False
+_pruned = False
 
 
 def check_version() -> None:
@@ -74,3 +79,23 @@ def install_lambda(dispatcher: lambdas.Dispatcher) -> None:
 
 def uninstall_lambda(dispatcher: lambdas.Dispatcher) -> None:
     lambdas.uninstall(dispatcher)
+
+
+def prune_stream_iterators() -> None:
+    global _pruned
+    if _pruned:
+        return
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    original = DynamoDBStreamsBackend.get_records
+
+    @functools.wraps(original)
+    def get_records(self: Any, iterator_arn: str, limit: int) -> Any:
+        try:
+            return original(self, iterator_arn, limit)
+        finally:
+            self.shard_iterators.pop(iterator_arn, None)
+
+    get_records.__local_cloud_prune__ = True  # type: ignore[attr-defined]
+    DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]
+    _pruned = True

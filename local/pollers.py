@@ -1,5 +1,5 @@
-"""The triggers moto does not run for us: SQS event source mappings, EventBridge rules that target
-functions, and schedules.
+"""The triggers moto does not run for us: SQS and DynamoDB stream event source mappings, EventBridge
+rules that target functions, and schedules.
 
 * :class:`SqsPoller` is an SQS -> Lambda event source mapping as AWS runs it: long-polls the queue,
   gathers a batch of at most ``batch_size`` messages within ``max_batching_window`` seconds, invokes
@@ -10,11 +10,14 @@ functions, and schedules.
 * EventBridge rules that target a function get an extra hidden queue target; an
   :class:`SqsPoller` in ``eventbridge`` mode hands each event to the function, one at a time
   (as EventBridge does), retrying failures via the visibility timeout.
+* :class:`StreamPoller` is a DynamoDB stream -> Lambda event source mapping (retries, bisection,
+  partial batch failures, an on-failure queue), reading moto's DynamoDB Streams API.
 * :class:`Scheduler` fires ``rate(N minutes)`` schedules and lets tests fire one now.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -237,3 +240,222 @@ def scheduled_event(rule_arn: str, account: str, region: str) -> dict[str, Any]:
         "resources": [rule_arn],
         "detail": {},
     }
+
+
+class StreamPoller:
+    """A DynamoDB stream -> Lambda event source mapping as AWS runs it, on moto's DynamoDB Streams API.
+
+        Reads each shard in order (moto keeps one shard per table), ``batch_size`` records at a time, and
+        invokes the function with the AWS-shaped event. A failed batch is retried in place, first split
+        in two when ``bisect_on_error`` (each failed invocation counts as one retry; progress, a half
+    or the records before a partial failure done, starts the count again); after
+        ``max_retries`` the failing records' description (the AWS on-failure record,
+        ``DDBStreamBatchInfo``) goes to ``dlq_url`` and the stream moves on. With ``partial_failures``
+        a ``{"batchItemFailures": [{"itemIdentifier": <SequenceNumber>}]}`` answer checkpoints the
+        records before the lowest one named and retries from it; an unknown or empty identifier fails
+        the whole batch. Checkpoints live in memory (``checkpoints``: shard id -> last sequence number
+        done); a shard is never read past a batch that is still being retried, so order is kept.
+    """
+
+    def __init__(
+        self,
+        streams: Any,
+        sqs: Any,
+        dispatcher: Dispatcher,
+        *,
+        stream_arn: str,
+        table: str,
+        function: str,
+        function_arn: str,
+        region: str,
+        dlq_url: str,
+        batch_size: int = 100,
+        starting_position: str = "TRIM_HORIZON",
+        max_retries: int = 5,
+        bisect_on_error: bool = True,
+        partial_failures: bool = True,
+        interval: float = 0.1,
+    ) -> None:
+        self.streams = streams
+        self.sqs = sqs
+        self.dispatcher = dispatcher
+        self.stream_arn = stream_arn
+        self.table = table
+        self.function = function
+        self.function_arn = function_arn
+        self.region = region
+        self.dlq_url = dlq_url
+        self.batch_size = batch_size
+        self.starting_position = starting_position
+        self.max_retries = max_retries
+        self.bisect_on_error = bisect_on_error
+        self.partial_failures = partial_failures
+        self.interval = interval
+        self.batches: list[int] = []  # sizes of the invocations made, retries included (for tests)
+        self.checkpoints: dict[str, str] = {}  # shard id -> sequence number of the last record done
+        self.in_flight = 0
+        # monotonic start time of the latest pass over every shard that found nothing new: whatever
+        # was written before it has been handled (``LocalCloud.wait_for_idle`` relies on it)
+        self.caught_up_at = 0.0
+        self._iterators: dict[str, str | None] = {}  # shard id -> next shard iterator
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"stream-{function}", daemon=True)
+
+    def start(self) -> None:
+        # Position every shard now (LATEST means "from when the mapping was created").
+        for shard in self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]:
+            self._iterators[shard["ShardId"]] = self._iterator(shard["ShardId"])
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float = 5) -> None:
+        self._thread.join(timeout)
+
+    def _iterator(self, shard_id: str) -> str:
+        done = self.checkpoints.get(shard_id)
+        params: dict[str, Any] = {"ShardIteratorType": self.starting_position}
+        if done is not None:
+            params = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": done}
+        got = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **params)
+        return str(got["ShardIterator"])
+
+    # ---- the loop -------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                found = False
+                for shard_id in list(self._iterators):
+                    records = self._fetch(shard_id)
+                    if records and not self._stop.is_set():
+                        found = True
+                        self.in_flight = len(records)
+                        try:
+                            self._process(shard_id, records)
+                        finally:
+                            self.in_flight = 0
+                if not found:
+                    self.caught_up_at = started
+                    self._stop.wait(self.interval)
+            except Exception:
+                if self._stop.is_set():
+                    return
+                log.exception("stream poller for %s failed; retrying", self.function)
+                for shard_id in self._iterators:
+                    self._iterators[shard_id] = None  # re-position from the checkpoints
+                self._stop.wait(1)
+
+    def _fetch(self, shard_id: str) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        while len(records) < self.batch_size:
+            iterator = self._iterators.get(shard_id) or self._iterator(shard_id)
+            got = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, self.batch_size - len(records)))
+            self._iterators[shard_id] = got.get("NextShardIterator")
+            if not got.get("Records"):
+                break
+            records.extend(got["Records"])
+        return records
+
+    def _process(self, shard_id: str, fetched: list[dict[str, Any]]) -> None:
+        records = [self._record(r) for r in fetched]
+        start, end, attempts = 0, len(records), 0
+        while start < len(records) and not self._stop.is_set():
+            batch = records[start:end]
+            self.batches.append(len(batch))
+            attempts += 1
+            invocation = self.dispatcher.invoke(self.function, {"Records": batch})
+            failed_at = self._failed_at(invocation, batch)
+            if failed_at is None:  # the whole batch succeeded
+                self._checkpoint(shard_id, batch[-1])
+                start, end, attempts = end, len(records), 0
+                continue
+            if failed_at > 0:  # the records before the first failure are done: a new batch starts
+                self._checkpoint(shard_id, batch[failed_at - 1])
+                start, attempts = start + failed_at, 0
+                continue
+            if attempts > self.max_retries:
+                self._give_up(shard_id, records[start:end], attempts, invocation)
+                self._checkpoint(shard_id, records[end - 1])
+                start, end, attempts = end, len(records), 0
+            elif self.bisect_on_error and end - start > 1:  # an error, or the first record named
+                end = start + (end - start + 1) // 2
+
+    def _failed_at(self, invocation: Any, batch: list[dict[str, Any]]) -> int | None:
+        """None: all succeeded; otherwise the index of the first record to retry from."""
+        if invocation.failed:
+            return 0
+        result = invocation.result
+        if not (self.partial_failures and isinstance(result, dict) and result.get("batchItemFailures")):
+            return None
+        sequence = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        named = [item.get("itemIdentifier") if isinstance(item, dict) else None for item in result["batchItemFailures"]]
+        if any(not name or str(name) not in sequence for name in named):
+            return 0  # AWS treats an unknown or empty identifier as a failure of the whole batch
+        return min(sequence.index(str(name)) for name in named)
+
+    def _checkpoint(self, shard_id: str, record: dict[str, Any]) -> None:
+        self.checkpoints[shard_id] = record["dynamodb"]["SequenceNumber"]
+
+    def _give_up(self, shard_id: str, batch: list[dict[str, Any]], attempts: int, invocation: Any) -> None:
+        """Send the AWS on-failure record for ``batch`` to the DLQ (it describes, not carries, the records)."""
+        log.warning("%s: giving up on %d stream record(s) after %d attempt(s)", self.function, len(batch), attempts)
+        response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if invocation.failed:
+            response["functionError"] = "Unhandled"
+        arrivals = [_iso(r["dynamodb"]["ApproximateCreationDateTime"]) for r in (batch[0], batch[-1])]
+        failure = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.function_arn,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": response,
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": arrivals[0],
+                "approximateArrivalOfLastRecord": arrivals[1],
+                "batchSize": len(batch),
+                "streamArn": self.stream_arn,
+            },
+        }
+        self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=json.dumps(failure))
+
+    def _record(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """A record as Lambda hands it over: moto's, with this region, the stream ARN, epoch-second
+        ``ApproximateCreationDateTime`` and binary attributes base64-encoded (boto3 decoded them)."""
+        data = _wire(raw["dynamodb"])
+        created = raw["dynamodb"].get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            data["ApproximateCreationDateTime"] = int(created.timestamp())
+        elif created is not None:
+            data["ApproximateCreationDateTime"] = int(float(created))
+        return {
+            "eventID": raw["eventID"],
+            "eventName": raw["eventName"],
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": self.region,
+            "dynamodb": data,
+            "eventSourceARN": self.stream_arn,
+        }
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {key: _wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wire(item) for item in value]
+    return value
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -1,6 +1,6 @@
 """Every Lambda function of the topology, built by ONE factory, with least-privilege grants derived from
 what each function declares (tables, publishes, sends_to, starts, secrets, sends_email) and its
-non-HTTP triggers (SQS, bus rules, schedules). HTTP routes are wired by ``api.py``.
+non-HTTP triggers (SQS, DynamoDB streams, bus rules, schedules). HTTP routes are wired by ``api.py``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Dependencies:
     pools: dict[str, cognito.UserPool]
     clients: dict[str, cognito.UserPoolClient]
     email: ses.EmailIdentity
+    stream_dlqs: dict[str, sqs.Queue]  # function name -> on-failure queue of its stream trigger
 
 
 class Functions(Construct):
@@ -169,6 +170,20 @@ class Functions(Construct):
                     if spec.sqs.max_batching_window
                     else None,
                     report_batch_item_failures=spec.sqs.partial_failures,
+                )
+            )
+        if spec.stream:
+            # Grants the role stream read (DescribeStream/GetRecords/GetShardIterator on the stream
+            # ARN, ListStreams) and SendMessage on the on-failure queue.
+            fn.add_event_source(
+                sources.DynamoEventSource(
+                    deps.tables[spec.stream.table],
+                    starting_position=lambda_.StartingPosition(spec.stream.starting_position),
+                    batch_size=spec.stream.batch_size,
+                    bisect_batch_on_error=spec.stream.bisect_on_error,
+                    retry_attempts=spec.stream.max_retries,
+                    report_batch_item_failures=spec.stream.partial_failures,
+                    on_failure=sources.SqsDlq(deps.stream_dlqs[spec.name]),
                 )
             )
         for rule in spec.rules:

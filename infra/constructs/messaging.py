@@ -1,4 +1,5 @@
-"""The event bus (with an archive), SQS queues (each with a DLQ) and the bus rules that feed them."""
+"""The event bus (with an archive), SQS queues (each with a DLQ), the bus rules that feed them, and the
+on-failure queue of each DynamoDB stream trigger (``<function>-stream-dlq``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.constructs.nag import acknowledge
 from infra.model import Queue, Topology
 
 DLQ_RETENTION = Duration.days(14)
@@ -28,6 +30,27 @@ class Messaging(Construct):
         self.dlqs: dict[str, sqs.Queue] = {}
         for queue in topology.queues:
             self._queue(queue, topology, stage)
+        # function name -> the on-failure destination of its stream trigger; also in ``dlqs`` (keyed
+        # "<function>-stream", so its alarm is "<function>-stream-dlq-not-empty").
+        self.stream_dlqs: dict[str, sqs.Queue] = {}
+        for fn in topology.stream_functions():
+            assert fn.stream_dlq is not None
+            dlq = sqs.Queue(
+                self,
+                f"Queue-{fn.stream_dlq}",
+                queue_name=topology.physical(stage, fn.stream_dlq),
+                retention_period=DLQ_RETENTION,
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+            )
+            acknowledge(
+                dlq,
+                "AwsSolutions-SQS3",
+                "This queue is itself a dead-letter destination: the on-failure destination of a DynamoDB "
+                "stream event source mapping (cdk-nag only recognises queues named in a RedrivePolicy).",
+            )
+            self.stream_dlqs[fn.name] = dlq
+            self.dlqs[f"{fn.name}-stream"] = dlq
         self.rules: dict[str, events.Rule] = {}
         for rule in topology.rules:
             self.rules[rule.name] = events.Rule(

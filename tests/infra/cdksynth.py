@@ -58,3 +58,24 @@ def asl_dir_for_tests(tmp: Path) -> Path | None:
         asl = {"StartAt": "Stub", "States": {"Stub": {"Type": "Pass", "Result": params, "End": True}}}
         (target / machine.asl).write_text(json.dumps(asl))
     return target
+
+
+def _target(value: Any) -> str:
+    """The logical id behind a Ref or Fn::GetAtt."""
+    return str(value["Ref"]) if "Ref" in value else str(value["Fn::GetAtt"][0])
+
+
+def stream_mappings(resources: dict[str, dict[str, Any]]) -> set[tuple[str, str, str]]:
+    """(table, function, on-failure queue) of every DynamoDB stream event source mapping: the
+    template's side of the local cloud's ``inventory()["stream_mappings"]``."""
+    found = set()
+    for mapping in resources.values():
+        props = mapping["Properties"] if mapping["Type"] == "AWS::Lambda::EventSourceMapping" else {}
+        source = props.get("EventSourceArn", {})
+        if "Fn::GetAtt" not in source or source["Fn::GetAtt"][1] != "StreamArn":
+            continue
+        table = resources[_target(source)]["Properties"]["TableName"]
+        function = resources[_target(props["FunctionName"])]["Properties"]["FunctionName"]
+        queue = resources[_target(props["DestinationConfig"]["OnFailure"]["Destination"])]["Properties"]["QueueName"]
+        found.add((table, function, queue))
+    return found

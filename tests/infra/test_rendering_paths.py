@@ -5,6 +5,7 @@ clean cdk-nag run. One extra synth, no layer rebuild."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from aws_cdk import App, Environment, Validations
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
+from cdksynth import stream_mappings
 
 from infra.model import (
     Access,
@@ -26,12 +28,14 @@ from infra.model import (
     Secret,
     SqsTrigger,
     StateMachine,
+    StreamTrigger,
     Table,
     Topology,
     UserPool,
     cdk_json_context,
 )
 from infra.stack import CommerceStack
+from local.cloud import LocalCloud
 
 R, W = Access.READ, Access.WRITE
 
@@ -81,6 +85,21 @@ SYNTHETIC = Topology(
         Function("reports", "nightly", "scheduled", schedule=Schedule(rate_minutes=60)),
         Function(
             "payments", "settle", "queue consumer", sqs=SqsTrigger("payments", batch_size=5, max_batching_window=2)
+        ),
+        Function(
+            "orders",
+            "outbox",
+            "stream consumer",
+            stream=StreamTrigger("orders", batch_size=50, max_retries=3),
+            publishes=True,
+        ),
+        Function(
+            "orders",
+            "audit",
+            "stream consumer, no bisect, whole-batch answers, latest",
+            stream=StreamTrigger(
+                "orders", starting_position="LATEST", max_retries=0, bisect_on_error=False, partial_failures=False
+            ),
         ),
     ),
     secrets=(Secret("webhook-keys", "test keys"),),
@@ -216,3 +235,103 @@ def test_admin_dist_deployed_with_config_when_present(synthetic: tuple[dict[str,
     template, _ = synthetic
     (deployment,) = (r for r in template["Resources"].values() if r["Type"] == "Custom::CDKBucketDeployment")
     assert len(deployment["Properties"]["SourceObjectKeys"]) == 2  # admin/dist + config.json
+
+
+def test_stream_triggers(synthetic: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """Each stream trigger: an event source mapping on the table's stream ARN with the declared
+    retry/bisect/partial-failure settings, its own on-failure queue, stream read grants and an alarm."""
+    template, metadata = synthetic
+    t = Template.from_json(template)
+    table = _lid(metadata, "Data/orders/Resource")
+    stream_arn = {"Fn::GetAtt": [table, "StreamArn"]}
+    for fn, props in {
+        "orders-outbox": {
+            "BatchSize": 50,
+            "StartingPosition": "TRIM_HORIZON",
+            "MaximumRetryAttempts": 3,
+            "BisectBatchOnFunctionError": True,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+        "orders-audit": {
+            "BatchSize": 100,
+            "StartingPosition": "LATEST",
+            "MaximumRetryAttempts": 0,
+            "BisectBatchOnFunctionError": False,
+            "FunctionResponseTypes": Match.absent(),
+        },
+    }.items():
+        dlq = _lid(metadata, f"Messaging/Queue-{fn}-stream-dlq/Resource")
+        t.has_resource_properties(
+            "AWS::Lambda::EventSourceMapping",
+            {
+                "EventSourceArn": stream_arn,
+                "FunctionName": {"Ref": _lid(metadata, f"Functions/{fn}/Resource")},
+                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [dlq, "Arn"]}}},
+                **props,
+            },
+        )
+        queue = template["Resources"][dlq]["Properties"]
+        assert queue["QueueName"] == f"commerce-t-{fn}-stream-dlq"
+        assert queue["MessageRetentionPeriod"] == 14 * 86400
+        role = {"Ref": _lid(metadata, f"Functions/{fn}/ServiceRole/Resource")}
+        statements = json.dumps(
+            [
+                st
+                for r in template["Resources"].values()
+                if r["Type"] == "AWS::IAM::Policy" and role in r["Properties"]["Roles"]
+                for st in r["Properties"]["PolicyDocument"]["Statement"]
+            ]
+        )
+        for action in (
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:DescribeStream",
+            "sqs:SendMessage",
+        ):
+            assert action in statements, (fn, action)
+        alarm = template["Resources"][_lid(metadata, f"Observability/{fn}-stream-dlq-not-empty/Resource")]
+        assert alarm["Properties"]["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq, "QueueName"]}}]
+    t.resource_count_is("AWS::Lambda::EventSourceMapping", 3)  # two streams + the SQS consumer
+
+
+def test_stream_trigger_needs_a_stream_enabled_table() -> None:
+    fn = Function("orders", "outbox", "x", stream=StreamTrigger("orders"))
+    base = {"queues": (), "rules": (), "state_machines": (), "secrets": (), "user_pools": ()}
+    email = EmailIdentity("a@example.com")
+    with pytest.raises(ValueError, match="declare stream=True"):
+        Topology(tables=(Table("orders"),), functions=(fn,), email=email, **base)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="undeclared table"):
+        Topology(tables=(), functions=(fn,), email=email, **base)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="implicit"):
+        Topology(
+            tables=(Table("orders", stream=True),),
+            queues=(Queue("orders-outbox-stream-dlq"),),
+            functions=(fn,),
+            email=email,
+            **{k: v for k, v in base.items() if k != "queues"},  # type: ignore[arg-type]
+        )
+    assert Topology(tables=(Table("orders", stream=True),), functions=(fn,), email=email, **base).stream_functions()  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="batch_size"):
+        StreamTrigger("orders", batch_size=0)
+    with pytest.raises(ValueError, match="starting_position"):
+        StreamTrigger("orders", starting_position="AT_TIMESTAMP")  # type: ignore[arg-type]
+
+
+def test_stream_mappings_match_the_local_cloud(synthetic: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """Parity for stream triggers (the product topology has none yet): the same (table, function,
+    on-failure queue) triples in the template and in the local cloud, and the same stream DLQs."""
+    template, _ = synthetic
+    deployed = stream_mappings(template["Resources"])
+    assert deployed == {
+        ("commerce-t-orders", "commerce-t-orders-outbox", "commerce-t-orders-outbox-stream-dlq"),
+        ("commerce-t-orders", "commerce-t-orders-audit", "commerce-t-orders-audit-stream-dlq"),
+    }
+    # the machine's ASL exists only in this test's tmp dir: point it nowhere, the local cloud skips it
+    machines = tuple(dataclasses.replace(m, asl="absent-in-this-test.asl.json") for m in SYNTHETIC.state_machines)
+    with LocalCloud(dataclasses.replace(SYNTHETIC, state_machines=machines), stage="t", seed=False) as cloud:
+        local = cloud.inventory()
+        # moto's backends outlive the cloud and SES identities carry no stage: leave none for test_parity
+        cloud.client("ses").delete_identity(Identity=SYNTHETIC.email.address)
+    assert local["stream_mappings"] == deployed
+    queues = {r["Properties"]["QueueName"] for r in template["Resources"].values() if r["Type"] == "AWS::SQS::Queue"}
+    assert {q for q in queues if q.endswith("-stream-dlq")} == {q for q in local["queues"] if q.endswith("-stream-dlq")}

@@ -14,7 +14,7 @@ from commerce.adapters.catalog_dynamo import DynamoProductRepository
 from commerce.adapters.dynamo import marshal
 from commerce.catalog.models import ProductInput
 from commerce.common.clock import iso
-from tests.integration.problems import assert_problem, auth
+from tests.integration.support import assert_problem, auth
 
 PASSWORD = "Cart-Test-Pw1!"
 

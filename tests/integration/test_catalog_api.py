@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from local.seed import demo_products
-from tests.integration.problems import assert_problem, auth
+from tests.integration.support import assert_problem, auth
 
 
 def wait_for_import(api, token: str, import_id: str, timeout: float = 60) -> dict[str, Any]:

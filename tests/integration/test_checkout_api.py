@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from commerce.adapters.dynamo import marshal, unmarshal
-from tests.integration.problems import assert_problem, auth
+from tests.integration.support import assert_problem, auth
 from tests.integration.test_cart_api import new_customer, product, stock
 
 NL_ADDRESS = {"name": "Ada Lovelace", "line1": "Dam 1", "city": "Amsterdam", "postal_code": "1012JS", "country": "NL"}

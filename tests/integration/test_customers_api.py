@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.problems import assert_problem, auth
+from tests.integration.support import assert_problem, auth
 
 PASSWORD = "Correct-Horse-9"
 

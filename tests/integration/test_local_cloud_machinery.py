@@ -9,7 +9,7 @@ import base64
 import gzip
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -19,6 +19,7 @@ import requests
 from local.cloud import LocalCloud
 from tests.fixtures.handlers import fx
 from tests.fixtures.topology import FIXTURE_TOPOLOGY, HANDLERS, STAGE
+from tests.integration.support import until
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +36,6 @@ def users(fixture_cloud: LocalCloud) -> dict[str, str]:
         "staff": fixture_cloud.sign_in("staff", *staff),
         "customer": fixture_cloud.sign_in("customers", *customer),
     }
-
-
-def until(condition: Callable[[], Any], timeout: float = 20, message: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def test_sqs_messages_arrive_in_batches_of_at_most_batch_size(fixture_cloud: LocalCloud) -> None:

@@ -35,6 +35,10 @@ def test_the_patched_internals_exist_with_the_expected_shapes() -> None:
     assert callable(DynamoHandler.call_action)
     assert list(inspect.signature(ThreadedMotoServer).parameters) == ["ip_address", "port", "verbose"]
     assert CognitoIdpJsonWebKeyResponse.serve_json_web_key
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    assert list(inspect.signature(DynamoDBStreamsBackend.get_records).parameters) == ["self", "iterator_arn", "limit"]
+    assert isinstance(DynamoDBStreamsBackend("eu-west-1", "123456789012").shard_iterators, dict)
     from moto.core.responses import BaseResponse
 
     assert BaseResponse.default_region == "us-east-1"  # what unsigned Cognito calls assume unpatched
@@ -49,6 +53,9 @@ def test_patches_are_applied_once_started(cloud: object) -> None:
     assert default_user_config["lambda"]["use_docker"] is False
     assert LambdaSimpleBackend.invoke is lambdas._patched_invoke
     assert getattr(DynamoHandler.call_action, "__local_cloud_lock__", False)
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    assert getattr(DynamoDBStreamsBackend.get_records, "__local_cloud_prune__", False)
     from moto.cognitoidp.responses import CognitoIdpResponse
 
     assert CognitoIdpResponse.default_region == cloud.region  # type: ignore[attr-defined]

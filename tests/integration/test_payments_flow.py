@@ -17,6 +17,7 @@ import requests
 from commerce.payments.signatures import sign
 from local.cloud import LocalCloud
 from tests.fixtures.payments import PAYMENTS_TOPOLOGY, STAGE
+from tests.integration.support import until
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +49,6 @@ class Events:
 @pytest.fixture(scope="module")
 def events(pay_cloud: LocalCloud) -> Events:
     return Events(pay_cloud)
-
-
-def until(condition: Callable[[], Any], timeout: float = 10, message: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def order() -> str:

@@ -37,6 +37,27 @@ class DynamoStockRepository:
                 request = response.get("UnprocessedKeys") or {}
         return found
 
+    # ---- reservations, as items of a caller's transaction (orders does not know this layout) --------
+    def reservation_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]:
+        """Per (sku, quantity): ``reserved += q, available -= q`` if ``available >= q``. A SKU with
+        no STOCK item fails the condition too (nothing to reserve)."""
+        return [self._move_item(sku, quantity, "available >= :q") for sku, quantity in lines]
+
+    def release_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]:
+        """The reverse of ``reservation_items``, conditional on ``reserved >= q`` (never negative)."""
+        return [self._move_item(sku, -quantity, "reserved >= :q") for sku, quantity in lines]
+
+    def _move_item(self, sku: str, reserve: int, condition: str) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": marshal({"pk": f"SKU#{sku}", "sk": "STOCK"}),
+                "UpdateExpression": "ADD reserved :r, available :a",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values(r=reserve, a=-reserve, q=abs(reserve)),
+            }
+        }
+
     def adjust(self, sku: str, warehouse: str, delta: int) -> None:
         """One transaction over the SKU total and the warehouse row; a decrease may not take on_hand
         below what is reserved, in either."""

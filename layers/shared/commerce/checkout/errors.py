@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commerce.common.errors import Conflict, Unprocessable
+from commerce.common.errors import Conflict, DomainError, Unprocessable
 
 
 class CartEmpty(Conflict):
@@ -19,3 +19,11 @@ class DeliveryMethodUnavailable(Unprocessable):
 
 class CurrencyNotSupported(Unprocessable):
     code = "CURRENCY_NOT_SUPPORTED"
+
+
+class InvalidQuoteToken(Unprocessable):
+    code = "INVALID_QUOTE_TOKEN"
+
+
+class QuoteExpired(DomainError):
+    status, code, title = 410, "QUOTE_EXPIRED", "The quote has expired"

@@ -126,6 +126,12 @@ class Quote(Strict):
     expires_at: int = Field(description="Epoch seconds; place the order before then or quote again")
 
 
+class SignedQuote(Quote):
+    quote_token: str | None = Field(
+        description="The quote signed by the platform: send it to POST /orders (valid until expires_at)"
+    )
+
+
 class StoredQuote(Strict):
     quote: Quote
     customer_id: str | None

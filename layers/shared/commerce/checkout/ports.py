@@ -18,3 +18,9 @@ class QuoteStore(Protocol):
     def save(self, quote: StoredQuote) -> None: ...
 
     def get(self, quote_id: str) -> StoredQuote | None: ...
+
+
+class QuoteSigner(Protocol):
+    def key(self) -> bytes:
+        """The HMAC key quote tokens are signed with."""
+        ...

@@ -17,12 +17,14 @@ from commerce.checkout.models import (
     QuoteChoices,
     QuoteLine,
     Shipping,
+    SignedQuote,
     StoredQuote,
     Tax,
 )
-from commerce.checkout.ports import AddressBook, QuoteStore
+from commerce.checkout.ports import AddressBook, QuoteSigner, QuoteStore
 from commerce.checkout.shipping import methods_for, rates_for, shipping_fee, zone_of
 from commerce.checkout.tax import included_vat, vat_rate
+from commerce.checkout.tokens import claims_of, owner_of, sign
 from commerce.common.clock import new_id
 from commerce.customers.models import AddressInput
 
@@ -36,7 +38,9 @@ class CheckoutService:
         addresses: AddressBook,
         quotes: QuoteStore,
         now: Callable[[], int] = epoch_now,
+        signer: QuoteSigner | None = None,
     ) -> None:
+        self._signer = signer
         self._carts = carts
         self._addresses = addresses
         self._quotes = quotes
@@ -63,7 +67,7 @@ class CheckoutService:
         address = self._addresses.get_address(customer_id, address_id)
         return AddressInput.model_validate(address.model_dump(include=set(AddressInput.model_fields)))
 
-    def quote(self, owner: Owner, address: AddressInput, choices: QuoteChoices) -> Quote:
+    def quote(self, owner: Owner, address: AddressInput, choices: QuoteChoices) -> SignedQuote:
         cart, view = self._carts.priced(owner)
         _check_quotable(view)
         rates = rates_for(choices.delivery_method, address.country)
@@ -133,7 +137,10 @@ class CheckoutService:
                 expires_at=quote.expires_at,
             )
         )
-        return quote
+        token = None
+        if self._signer is not None:
+            token = sign(claims_of(quote, owner_of(owner.customer_id, view.cart_id)), self._signer.key())
+        return SignedQuote(**dict(quote), quote_token=token)
 
 
 def _check_quotable(view: CartView) -> None:

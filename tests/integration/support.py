@@ -1,7 +1,9 @@
-"""Assertions every HTTP test shares."""
+"""Helpers the integration tests share: problem assertions, auth headers, polling."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 PROBLEM = "application/problem+json"
@@ -19,3 +21,15 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
 def auth(token: str) -> dict[str, str]:
     """API Gateway's Cognito authoriser takes the raw ID token in the Authorization header."""
     return {"Authorization": token}
+
+
+def until(condition: Callable[[], Any], timeout: float = 30, message: str = "condition") -> Any:
+    """Poll until ``condition()`` is truthy and return it. The deadline is generous on purpose: it
+    bounds a hang, it is not a speed assertion (2 cores run the whole suite in parallel)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {message}")

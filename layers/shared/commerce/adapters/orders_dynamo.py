@@ -1,0 +1,241 @@
+"""Orders on DynamoDB (table ``orders``), see docs/orders.md:
+
+- ``ORDER#<id>``/``ORDER``: the order (native attributes); ``customer_id`` + ``created_at`` feed
+  GSI ``by_customer``; ``hold_shard`` + ``reserved_until`` feed the sparse GSI ``holds`` while the
+  order holds stock (removed when it releases it);
+- ``ORDER#<id>``/``EVENT#<seq>``: the timeline (the outbox rows of the coming stream publisher);
+- ``IDEMPOTENCY#<customer>#<key>``/``IDEMPOTENCY``: request body hash and the order it placed.
+
+Placing writes those plus the quote-used marker (``QUOTE#<id>``/``USED`` in the carts table) and
+the stock reservations (built by the inventory adapter) in ONE ``TransactWriteItems``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from commerce.adapters.aws import client
+from commerce.adapters.dynamo import marshal, unmarshal, values
+from commerce.inventory.models import StockLevel
+from commerce.orders.errors import (
+    IdempotencyRecordExists,
+    InsufficientStock,
+    InvalidCursor,
+    OrderStateConflict,
+    QuoteAlreadyUsed,
+)
+from commerce.orders.models import IdempotencyRecord, Order, OrderStatus, TimelineEntry
+from commerce.orders.service import hold_shard
+
+USED_MARKER_DAYS = 2  # the USED marker outlives the quote (and its token) it guards
+ORDER_FIELDS = frozenset(Order.model_fields)
+TIMELINE_FIELDS = frozenset(TimelineEntry.model_fields)
+
+
+class StockLedger(Protocol):
+    """The inventory adapter's transaction items (orders never sees inventory's keys)."""
+
+    def reservation_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]: ...
+
+    def release_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]: ...
+
+    def levels(self, skus: list[str]) -> dict[str, StockLevel]: ...
+
+
+def _lines(order: Order) -> list[tuple[str, int]]:
+    return [(line.sku, line.quantity) for line in order.lines]
+
+
+class DynamoOrderRepository:
+    def __init__(self, table: str, carts_table: str, stock: StockLedger) -> None:
+        self._table = table
+        self._carts = carts_table
+        self._stock = stock
+
+    # ---- placing ------------------------------------------------------------------------------------
+    def place_items(
+        self, order: Order, first: TimelineEntry, idempotency: IdempotencyRecord, quote_expires_at: int
+    ) -> list[dict[str, Any]]:
+        """The transaction, in this order: idempotency, order, timeline, quote marker, stock lines."""
+        order_item = {
+            "pk": f"ORDER#{order.order_id}",
+            "sk": "ORDER",
+            **order.model_dump(mode="json", exclude_none=True),
+            "hold_shard": hold_shard(order.order_id),
+        }
+        not_exists = "attribute_not_exists(pk)"
+        return [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": marshal(
+                        {
+                            "pk": f"IDEMPOTENCY#{idempotency.customer_id}#{idempotency.key}",
+                            "sk": "IDEMPOTENCY",
+                            "idempotency_key": idempotency.key,
+                            "owner": idempotency.customer_id,  # not customer_id: keeps it out of by_customer
+                            "body_hash": idempotency.body_hash,
+                            "order_id": idempotency.order_id,
+                            "created_at": order.created_at,
+                        }
+                    ),
+                    "ConditionExpression": not_exists,
+                }
+            },
+            {"Put": {"TableName": self._table, "Item": marshal(order_item), "ConditionExpression": not_exists}},
+            {"Put": {"TableName": self._table, "Item": marshal(self._entry(order.order_id, first))}},
+            {
+                "Put": {
+                    "TableName": self._carts,
+                    "Item": marshal(
+                        {
+                            "pk": f"QUOTE#{order.quote_id}",
+                            "sk": "USED",
+                            "order_id": order.order_id,
+                            "used_at": order.created_at,
+                            "expires_at": quote_expires_at + USED_MARKER_DAYS * 86_400,
+                        }
+                    ),
+                    "ConditionExpression": not_exists,
+                }
+            },
+            *self._stock.reservation_items(_lines(order)),
+        ]
+
+    def place(self, order: Order, first: TimelineEntry, idempotency: IdempotencyRecord, quote_expires_at: int) -> None:
+        items = self.place_items(order, first, idempotency, quote_expires_at)
+        try:
+            client("dynamodb").transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            failed = [
+                index
+                for index, reason in enumerate(error.response.get("CancellationReasons") or [])
+                if reason.get("Code") == "ConditionalCheckFailed"
+            ]
+            if 0 in failed:
+                raise IdempotencyRecordExists() from error
+            if 3 in failed:
+                raise QuoteAlreadyUsed("This quote has already placed an order.", quote_id=order.quote_id) from error
+            short = [order.lines[i - 4] for i in failed if i >= 4]
+            if short:
+                levels = self._stock.levels(sorted({line.sku for line in short}))  # the failure path's extra read
+                raise InsufficientStock(
+                    "Not enough stock for some items; nothing was reserved.",
+                    items=[
+                        {
+                            "sku": line.sku,
+                            "requested": line.quantity,
+                            "available": levels[line.sku].available if line.sku in levels else 0,
+                        }
+                        for line in short
+                    ],
+                ) from error
+            raise
+
+    def idempotency(self, customer_id: str, key: str) -> IdempotencyRecord | None:
+        item = self._get({"pk": f"IDEMPOTENCY#{customer_id}#{key}", "sk": "IDEMPOTENCY"})
+        if item is None:
+            return None
+        return IdempotencyRecord(
+            customer_id=customer_id, key=key, body_hash=item["body_hash"], order_id=item["order_id"]
+        )
+
+    # ---- reading ------------------------------------------------------------------------------------
+    def get(self, order_id: str) -> Order | None:
+        item = self._get({"pk": f"ORDER#{order_id}", "sk": "ORDER"})
+        return Order.model_validate({k: v for k, v in item.items() if k in ORDER_FIELDS}) if item else None
+
+    def timeline(self, order_id: str) -> list[TimelineEntry]:
+        response = client("dynamodb").query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :event)",
+            ExpressionAttributeValues=values(pk=f"ORDER#{order_id}", event="EVENT#"),
+            ConsistentRead=True,
+        )
+        entries = [unmarshal(raw) for raw in response.get("Items", [])]
+        return [TimelineEntry.model_validate({k: v for k, v in e.items() if k in TIMELINE_FIELDS}) for e in entries]
+
+    def page(self, customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "by_customer",
+            "KeyConditionExpression": "customer_id = :c",
+            "ExpressionAttributeValues": values(c=customer_id),
+            "ScanIndexForward": False,  # newest first
+            "Limit": limit,
+        }
+        if cursor:
+            start = _decode_cursor(cursor)
+            if start.get("customer_id") != {"S": customer_id}:
+                raise InvalidCursor("This cursor does not belong to this listing.")
+            request["ExclusiveStartKey"] = start
+        response = client("dynamodb").query(**request)
+        orders = [
+            Order.model_validate({k: v for k, v in unmarshal(raw).items() if k in ORDER_FIELDS})
+            for raw in response.get("Items", [])
+        ]
+        last = response.get("LastEvaluatedKey")
+        return orders, _encode_cursor(last) if last else None
+
+    # ---- transitions ----------------------------------------------------------------------------------
+    def move(self, order: Order, to: OrderStatus, entry: TimelineEntry, release: bool, now: str) -> None:
+        update = "SET #s = :to, updated_at = :now, timeline_seq = :seq"
+        if release:
+            update += " REMOVE hold_shard, reserved_until"
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": marshal({"pk": f"ORDER#{order.order_id}", "sk": "ORDER"}),
+                    "UpdateExpression": update,
+                    "ConditionExpression": "#s = :from AND timeline_seq = :prev",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": values(
+                        to=str(to), now=now, seq=entry.seq, prev=order.timeline_seq, **{"from": str(order.status)}
+                    ),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": marshal(self._entry(order.order_id, entry)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        if release:
+            items += self._stock.release_items(_lines(order))
+        try:
+            client("dynamodb").transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                raise OrderStateConflict(f"Order {order.order_id} changed meanwhile; not moved to {to}.") from error
+            raise
+
+    # ---- helpers -------------------------------------------------------------------------------------
+    @staticmethod
+    def _entry(order_id: str, entry: TimelineEntry) -> dict[str, Any]:
+        return {"pk": f"ORDER#{order_id}", "sk": f"EVENT#{entry.seq:04d}", **entry.model_dump(mode="json")}
+
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        item = client("dynamodb").get_item(TableName=self._table, Key=marshal(key), ConsistentRead=True).get("Item")
+        return unmarshal(item) if item else None
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as error:
+        raise InvalidCursor("The cursor is not valid.") from error
+    if not isinstance(data, dict):
+        raise InvalidCursor("The cursor is not valid.")
+    return data
