@@ -22,6 +22,7 @@ from infra.model import (
     Secret,
     SqsTrigger,
     StateMachine,
+    StreamTrigger,
     Table,
     Topology,
     UserPool,
@@ -261,6 +262,40 @@ TOPOLOGY = Topology(
         ),
         Function(
             "orders",
+            "cancel",
+            "Storefront and back office: cancel an order before the interception gate (stops the workflow's wait)",
+            http=(
+                Http("POST", "/me/orders/{order_id}/cancel", CUSTOMER),
+                Http("POST", "/admin/orders/{order_id}/cancel", STAFF, Permission.MANAGE_ORDERS),
+            ),
+            tables=(("orders", W), ("inventory", W), ("payments", W)),
+            endpoints=("payment-gateway",),  # finishes a cancel itself when no task waits: void or refund
+            publishes=True,
+            completes_tasks=True,  # SendTaskFailure(OrderCancelled) on the waiting task
+            timeout=30,
+        ),
+        Function(
+            "orders",
+            "retry_payment",
+            "Storefront: a declined customer pays again with a new card token while the payment window is open",
+            http=(Http("POST", "/me/orders/{order_id}/payment", CUSTOMER),),
+            tables=(("orders", W),),
+            completes_tasks=True,  # completes the workflow's AwaitRetry task
+        ),
+        Function(
+            "orders",
+            "review",
+            "Back office: approve or reject an order the risk check flagged (completes the workflow's review wait)",
+            http=(
+                Http("POST", "/admin/orders/{order_id}/approve", STAFF, Permission.MANAGE_ORDERS),
+                Http("POST", "/admin/orders/{order_id}/reject", STAFF, Permission.MANAGE_ORDERS),
+            ),
+            tables=(("orders", W), ("inventory", W)),  # a rejection releases the stock
+            publishes=True,
+            completes_tasks=True,
+        ),
+        Function(
+            "orders",
             "transition",
             "Workflow task: move an order on its payment outcome or window end; release stock, void if needed",
             tables=(("orders", W), ("inventory", W), ("payments", W)),
@@ -268,6 +303,23 @@ TOPOLOGY = Topology(
             publishes=True,
             completes_tasks=True,  # the payments service it voids through may complete a waiting task
             timeout=30,
+        ),
+        Function(
+            "orders",
+            "publish_events",
+            "Outbox: puts each new order timeline entry on the bus, from the orders table's stream",
+            stream=StreamTrigger("orders", batch_size=100),
+            tables=(("orders", R),),
+            publishes=True,
+        ),
+        Function(
+            "orders",
+            "sweep_reservations",
+            "Releases stock held by orders whose workflow died or never started (holds index)",
+            schedule=Schedule(rate_minutes=5),
+            tables=(("orders", W), ("inventory", W)),
+            starts=("order-lifecycle",),  # describes executions; starts one that never started
+            timeout=60,
         ),
         # ---- payments (the merchant system) ----------------------------------------------------------
         Function(

@@ -1,9 +1,13 @@
-"""Workflow task of order-lifecycle: move an order on a payment outcome or the window's end.
+"""Workflow task of order-lifecycle: every move the workflow makes on an order.
 
-Input: {"action": "authorised"|"declined"|"expire", "order_id", "payment": {...the outcome...}}.
-``authorised`` keeps the stock reserved; ``declined`` and ``expire`` release it in the same
-transaction that moves the status (conditional on the old status); ``expire`` also voids an
-authorisation if there is one. Repeating a done transition answers the current status."""
+Input: {"action", "order_id", ...}. Actions: ``authorised``, ``declined`` (answers
+``retry_window_seconds``, what is left of the window), ``await_payment_retry`` and ``await_review``
+(``.waitForTaskToken``: store the task token on the order), ``risk_check`` (answers ``flagged``
+and ``reasons``), ``review_timeout``, ``ready``, ``reject``, ``expire``, ``cancel``. Moves that end
+the order release its stock in the same transaction (conditional on the old status); ``reject``,
+``expire`` and ``cancel`` then void the payment (or refund a capture). An order found
+``cancel_requested`` fails the task with the error ``OrderCancelled`` (the ASL catches it).
+Repeating a done transition answers the current state."""
 
 from typing import Any
 
@@ -15,9 +19,11 @@ from commerce.wiring.orders import transition_service
 def transition(event: dict[str, Any]) -> dict[str, Any]:
     logger.append_keys(order_id=event.get("order_id"), action=event.get("action"))
     payment = event.get("payment")
-    return transition_service().transition(
-        str(event["action"]), str(event["order_id"]), payment if isinstance(payment, dict) else None
-    )
+    detail: dict[str, Any] = dict(payment) if isinstance(payment, dict) else {}
+    for key in ("task_token", "reasons"):
+        if key in event:
+            detail[key] = event[key]
+    return transition_service().transition(str(event["action"]), str(event["order_id"]), detail)
 
 
 handler = task_handler(transition)

@@ -25,7 +25,11 @@ def test_inventory_is_the_topology_as_created_in_moto(cloud: LocalCloud) -> None
     assert inventory["functions"] == {p(fn.name) for fn in TOPOLOGY.functions}
     assert inventory["routes"] == {(route.method, route.path) for route, _ in TOPOLOGY.routes()}
     assert inventory["tables"] == {p(t.name) for t in TOPOLOGY.tables}
-    assert inventory["queues"] == {p(n) for q in TOPOLOGY.queues for n in (q.name, q.dlq)}
+    assert inventory["queues"] == {p(n) for q in TOPOLOGY.queues for n in (q.name, q.dlq)} | {
+        p(fn.stream_dlq)
+        for fn in TOPOLOGY.functions
+        if fn.stream_dlq  # stream triggers' on-failure queues
+    }
     assert inventory["rules"] == {p(r.name) for r in TOPOLOGY.rules}
     assert inventory["state_machines"] == {p(m.name) for m in TOPOLOGY.state_machines}
     assert inventory["event_source_mappings"] == {(p(fn.sqs.queue), p(fn.name)) for fn in TOPOLOGY.functions if fn.sqs}

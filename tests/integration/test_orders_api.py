@@ -90,10 +90,10 @@ def test_place_reserves_stock_and_the_workflow_marks_it_authorised(api, cloud, c
     order_id = body["order_id"]
     assert body["status"] == "awaiting_payment" and body["status_url"] == f"/me/orders/{order_id}"
     assert level(sku) == {"on_hand": 10, "reserved": 2, "available": 8}
-    got = status_becomes(api, customer, order_id, "payment_authorised")
+    got = status_becomes(api, customer, order_id, "ready_for_fulfilment")  # authorised, then the risk check
     order = got["order"]
     assert order["total"] == q["total"] and order["lines"][0]["quantity"] == 2 and order["quote_id"] == q["quote_id"]
-    assert [e["type"] for e in got["timeline"]] == ["OrderPlaced", "OrderPaymentAuthorised"]
+    assert [e["type"] for e in got["timeline"]] == ["OrderPlaced", "OrderPaymentAuthorised", "OrderReadyForFulfilment"]
     assert got["timeline"][0]["by"].startswith("customer:") and got["timeline"][0]["event_id"] == f"{order_id}:1"
     assert got["payment"]["status"] == "authorised" and got["payment"]["amount"] == q["total"]
     assert level(sku) == {"on_hand": 10, "reserved": 2, "available": 8}  # still held for fulfilment
@@ -140,13 +140,17 @@ def test_the_payment_window_closes_the_order_expires_and_the_stock_is_released(a
     until(lambda: execution(cloud, order_id)["status"] == "SUCCEEDED", message="execution done")
 
 
-def test_a_declined_payment_releases_the_stock(api, customer):
+def test_a_declined_payment_holds_the_stock_for_a_retry_then_releases_it_when_the_window_closes(
+    api, customer, monkeypatch
+):
+    monkeypatch.setenv("ORDER_PAYMENT_WINDOW_SECONDS", "4")
     sku = new_sku(4)
     response = place(api, customer, quote(api, customer, sku, 4)["quote_token"], payment="tok_decline")
     assert response.status_code == 201, response.text
     assert level(sku)["available"] == 0
-    got = status_becomes(api, customer, response.json()["order_id"], "payment_declined")
-    assert [e["type"] for e in got["timeline"]] == ["OrderPlaced", "OrderPaymentDeclined"]
+    order_id = response.json()["order_id"]
+    got = status_becomes(api, customer, order_id, "expired", timeout=30)  # the retry flow: test_order_lifecycle
+    assert [e["type"] for e in got["timeline"]] == ["OrderPlaced", "OrderPaymentDeclined", "OrderExpired"]
     assert got["payment"]["status"] == "failed"
     assert level(sku) == {"on_hand": 4, "reserved": 0, "available": 4}
 
@@ -161,7 +165,7 @@ def test_the_same_key_and_body_answer_the_same_order_once(api, cloud, customer):
     assert again.json()["order_id"] == first.json()["order_id"]
     assert level(sku)["reserved"] == 2  # reserved once
     order_id = first.json()["order_id"]
-    status_becomes(api, customer, order_id, "payment_authorised")
+    status_becomes(api, customer, order_id, "ready_for_fulfilment")
     arn = cloud.state_machine_arn("order-lifecycle")
     mine = [
         e

@@ -151,6 +151,7 @@ class FakeOrders:
         self.orders: dict[str, Order] = {}
         self.records: dict[tuple[str, str], IdempotencyRecord] = {}
         self.moves: list[tuple[str, OrderStatus, bool]] = []
+        self.entries: dict[str, list[TimelineEntry]] = {}
 
     def place(self, order: Order, first: TimelineEntry, idempotency: IdempotencyRecord, quote_expires_at: int) -> None:
         if (idempotency.customer_id, idempotency.key) in self.records:
@@ -165,14 +166,42 @@ class FakeOrders:
         return self.orders.get(order_id)
 
     def timeline(self, order_id: str) -> list[TimelineEntry]:
-        return []
+        return list(self.entries.get(order_id, []))
 
     def page(self, customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
         return [], None
 
-    def move(self, order: Order, to: OrderStatus, entry: TimelineEntry, release: bool, now: str) -> None:
+    def move(
+        self,
+        order: Order,
+        to: OrderStatus,
+        entry: TimelineEntry,
+        release: bool,
+        now: str,
+        task_token: str | None = None,
+        leave_holds: bool = False,
+    ) -> None:
+        current = self.orders[order.order_id]
+        if (current.status, current.timeline_seq, current.task_token) != (
+            order.status,
+            order.timeline_seq,
+            order.task_token,
+        ):
+            raise OrderStateConflict("moved meanwhile")
         self.moves.append((order.order_id, to, release))
-        self.orders[order.order_id] = order.model_copy(update={"status": to, "timeline_seq": entry.seq})
+        self.entries.setdefault(order.order_id, []).append(entry)
+        self.orders[order.order_id] = order.model_copy(
+            update={"status": to, "timeline_seq": entry.seq, "task_token": task_token}
+        )
+
+    def store_task_token(self, order: Order, task_token: str) -> None:
+        current = self.orders[order.order_id]
+        if (current.status, current.timeline_seq) != (order.status, order.timeline_seq):
+            raise OrderStateConflict("moved meanwhile")
+        self.orders[order.order_id] = current.model_copy(update={"task_token": task_token})
+
+    def orders_since(self, customer_id: str, since: str) -> int:
+        return sum(1 for o in self.orders.values() if o.customer_id == customer_id and o.created_at >= since)
 
 
 class FakeWorkflow:
@@ -187,6 +216,7 @@ class FakeWorkflow:
 class FakePayments:
     def __init__(self) -> None:
         self.voided: list[str] = []
+        self.tokens: dict[str, str] = {}
 
     def state(self, order_id: str) -> dict[str, Any] | None:
         return None
@@ -194,6 +224,13 @@ class FakePayments:
     def void_if_authorised(self, order_id: str) -> bool:
         self.voided.append(order_id)
         return True
+
+    def release_payment(self, order_id: str) -> str | None:
+        self.voided.append(order_id)
+        return "voided"
+
+    def task_token(self, order_id: str) -> str | None:
+        return self.tokens.get(order_id)
 
 
 @pytest.fixture
@@ -244,5 +281,7 @@ def test_transitions_are_conditional_idempotent_and_release_on_the_way_out(servi
     assert payments.voided == [expiring.order_id]
     with pytest.raises(OrderNotFound):
         svc.transition("expire", "ord_nope")
+    with pytest.raises(OrderStateConflict):
+        svc.transition("cancel", expiring.order_id)  # nobody asked to cancel it
     with pytest.raises(ValueError):
-        svc.transition("cancel", expiring.order_id)
+        svc.transition("nope", expiring.order_id)

@@ -183,20 +183,51 @@ class DynamoOrderRepository:
         return orders, _encode_cursor(last) if last else None
 
     # ---- transitions ----------------------------------------------------------------------------------
-    def move(self, order: Order, to: OrderStatus, entry: TimelineEntry, release: bool, now: str) -> None:
+    def move(
+        self,
+        order: Order,
+        to: OrderStatus,
+        entry: TimelineEntry,
+        release: bool,
+        now: str,
+        task_token: str | None = None,
+        leave_holds: bool = False,
+    ) -> None:
         update = "SET #s = :to, updated_at = :now, timeline_seq = :seq"
+        extra: dict[str, Any] = {}
+        if task_token is not None:
+            update += ", task_token = :token"
+            extra["token"] = task_token
+        removed = [] if task_token is not None else ["task_token"]
         if release:
-            update += " REMOVE hold_shard, reserved_until"
+            removed += ["hold_shard", "reserved_until"]
+        elif leave_holds:
+            removed += ["hold_shard"]  # out of the holds index; reserved_until stays as a record
+        if removed:
+            update += " REMOVE " + ", ".join(removed)
+        # the token read must still be the one stored: a move never drops a token it has not seen
+        # (a wait storing its token as a cancel moves the order makes the cancel re-read)
+        condition = "#s = :from AND timeline_seq = :prev AND "
+        if order.task_token is None:
+            condition += "attribute_not_exists(task_token)"
+        else:
+            condition += "task_token = :seen"
+            extra["seen"] = order.task_token
         items: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": self._table,
                     "Key": marshal({"pk": f"ORDER#{order.order_id}", "sk": "ORDER"}),
                     "UpdateExpression": update,
-                    "ConditionExpression": "#s = :from AND timeline_seq = :prev",
+                    "ConditionExpression": condition,
                     "ExpressionAttributeNames": {"#s": "status"},
                     "ExpressionAttributeValues": values(
-                        to=str(to), now=now, seq=entry.seq, prev=order.timeline_seq, **{"from": str(order.status)}
+                        to=str(to),
+                        now=now,
+                        seq=entry.seq,
+                        prev=order.timeline_seq,
+                        **{"from": str(order.status)},
+                        **extra,
                     ),
                 }
             },
@@ -216,6 +247,54 @@ class DynamoOrderRepository:
             if error.response["Error"]["Code"] == "TransactionCanceledException":
                 raise OrderStateConflict(f"Order {order.order_id} changed meanwhile; not moved to {to}.") from error
             raise
+
+    def store_task_token(self, order: Order, task_token: str) -> None:
+        try:
+            client("dynamodb").update_item(
+                TableName=self._table,
+                Key=marshal({"pk": f"ORDER#{order.order_id}", "sk": "ORDER"}),
+                UpdateExpression="SET task_token = :token",
+                ConditionExpression="#s = :status AND timeline_seq = :seq",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=values(token=task_token, status=str(order.status), seq=order.timeline_seq),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise OrderStateConflict(f"Order {order.order_id} changed meanwhile; token not stored.") from error
+            raise
+
+    def orders_since(self, customer_id: str, since: str) -> int:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "by_customer",
+            "KeyConditionExpression": "customer_id = :c AND created_at >= :since",
+            "ExpressionAttributeValues": values(c=customer_id, since=since),
+            "Select": "COUNT",
+        }
+        count = 0
+        while True:
+            response = client("dynamodb").query(**request)
+            count += int(response.get("Count", 0))
+            if not response.get("LastEvaluatedKey"):
+                return count
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # ---- the reservation sweeper (docs/orders.md section 5) ---------------------------------------------
+    def holds_due(self, shard: str, now: int, cursor: dict[str, Any] | None = None) -> tuple[list[str], Any]:
+        """One page of the orders in hold shard ``shard`` (``HOLD#<n>``) whose ``reserved_until`` is
+        before ``now``, oldest first: (order ids, the cursor of the next page or None). The index is
+        eventually consistent: the sweeper re-reads each order before acting."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "holds",
+            "KeyConditionExpression": "hold_shard = :shard AND reserved_until < :now",
+            "ExpressionAttributeValues": values(shard=shard, now=now),
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = cursor
+        response = client("dynamodb").query(**request)
+        ids = [unmarshal(raw)["order_id"] for raw in response.get("Items", []) if "order_id" in raw]
+        return ids, response.get("LastEvaluatedKey")
 
     # ---- helpers -------------------------------------------------------------------------------------
     @staticmethod

@@ -53,3 +53,13 @@ class StepFunctionsCallback:
             if error.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
                 return False
             raise
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool:
+        """Fails the waiting task with ``error`` (an ASL Catch names it); False when it is gone."""
+        try:
+            client("stepfunctions").send_task_failure(taskToken=task_token, error=error, cause=cause)
+            return True
+        except ClientError as failure:
+            if failure.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
+                return False
+            raise

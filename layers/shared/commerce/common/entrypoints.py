@@ -46,3 +46,34 @@ def eventbridge_sqs_handler(on_event: Callable[[dict[str, Any]], None]) -> Handl
         )
 
     return handler
+
+
+def stream_handler(on_records: Callable[[list[dict[str, Any]]], list[str]]) -> Handler:
+    """A DynamoDB stream consumer that handles its batch as a whole (so it can batch its own calls
+    downstream) and answers the ``SequenceNumber`` of each record that failed.
+
+    Those become ``batchItemFailures`` (the mapping's ReportBatchItemFailures): the records before
+    the first one named are checkpointed and the retry starts there, so records that did go through
+    may be sent again (at least once). An exception fails, and retries, the whole batch."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+        failed = on_records(list(event.get("Records") or []))
+        return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
+
+    return handler
+
+
+def scheduled_handler(job: Callable[[], Any]) -> Handler:
+    """A scheduled job (EventBridge Scheduler / a ``rate()`` rule): the event carries nothing the job
+    needs; the result is returned for the logs and tests; an exception fails the run."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+        return job()
+
+    return handler

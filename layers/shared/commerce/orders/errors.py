@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commerce.common.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from commerce.common.errors import Conflict, DomainError, InvalidInput, NotFound, Unprocessable
 
 
 class IdempotencyKeyRequired(InvalidInput):
@@ -35,3 +35,30 @@ class InvalidCursor(Unprocessable):
 
 class IdempotencyRecordExists(Exception):
     """The idempotency record was already there: this request is a replay (or a key reuse)."""
+
+
+class OrderNotInReview(Conflict):
+    code = "ORDER_NOT_IN_REVIEW"
+
+
+class OrderNotAwaitingRetry(Conflict):
+    code = "ORDER_NOT_AWAITING_RETRY"
+
+
+class PaymentWindowClosed(DomainError):
+    status, code, title = 410, "PAYMENT_WINDOW_CLOSED", "The payment window has closed"
+
+
+class OrderPastInterception(Conflict):
+    """Past the interception gate (handed to the carrier): the customer requests a return instead."""
+
+    code = "ORDER_PAST_INTERCEPTION"
+
+
+class OrderNotCancellable(Conflict):
+    code = "ORDER_NOT_CANCELLABLE"
+
+
+class OrderCancelled(Exception):
+    """Raised by a workflow task that finds the order ``cancel_requested``: the ASL catches the
+    error name ``OrderCancelled`` and goes to ``Cancel``."""

@@ -20,22 +20,62 @@ IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 
 class OrderStatus(StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
+    AWAITING_PAYMENT_RETRY = "awaiting_payment_retry"  # declined; the customer may retry in the window
     PAYMENT_AUTHORISED = "payment_authorised"
-    PAYMENT_DECLINED = "payment_declined"
+    PAYMENT_DECLINED = "payment_declined"  # orders placed before the retry step; no longer entered
+    IN_REVIEW = "in_review"  # a risk rule flagged it; staff approve or reject
+    APPROVED = "approved"  # staff approved; the workflow marks it ready next
+    READY_FOR_FULFILMENT = "ready_for_fulfilment"
+    HANDED_TO_CARRIER = "handed_to_carrier"  # set by fulfilment: the interception gate
+    REJECTED = "rejected"
+    CANCEL_REQUESTED = "cancel_requested"
+    CANCELLED = "cancelled"
     EXPIRED = "expired"
 
 
+S = OrderStatus
 # status -> the statuses it may move to (every writer moves status with a condition on the old one)
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.AWAITING_PAYMENT: frozenset(
-        {OrderStatus.PAYMENT_AUTHORISED, OrderStatus.PAYMENT_DECLINED, OrderStatus.EXPIRED}
-    ),
-    OrderStatus.PAYMENT_AUTHORISED: frozenset(),  # risk check, review and fulfilment come next
-    OrderStatus.PAYMENT_DECLINED: frozenset(),
-    OrderStatus.EXPIRED: frozenset(),
+    S.AWAITING_PAYMENT: frozenset({S.PAYMENT_AUTHORISED, S.AWAITING_PAYMENT_RETRY, S.EXPIRED, S.CANCEL_REQUESTED}),
+    S.AWAITING_PAYMENT_RETRY: frozenset({S.AWAITING_PAYMENT, S.EXPIRED, S.CANCEL_REQUESTED}),
+    S.PAYMENT_AUTHORISED: frozenset({S.IN_REVIEW, S.READY_FOR_FULFILMENT, S.CANCEL_REQUESTED}),
+    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CANCEL_REQUESTED}),
+    S.APPROVED: frozenset({S.READY_FOR_FULFILMENT, S.CANCEL_REQUESTED}),
+    S.READY_FOR_FULFILMENT: frozenset({S.HANDED_TO_CARRIER, S.CANCEL_REQUESTED}),
+    S.HANDED_TO_CARRIER: frozenset(),  # fulfilment's statuses follow (delivery, returns)
+    S.CANCEL_REQUESTED: frozenset({S.CANCELLED}),
+    S.PAYMENT_DECLINED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
 }
+# moving into these releases the order's stock in the same transaction
+RELEASING = frozenset({S.PAYMENT_DECLINED, S.EXPIRED, S.REJECTED, S.CANCELLED})
 # statuses that hold stock (reserved in the STOCK summaries)
-HOLDING = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.PAYMENT_AUTHORISED})
+HOLDING = frozenset(
+    {
+        S.AWAITING_PAYMENT,
+        S.AWAITING_PAYMENT_RETRY,
+        S.PAYMENT_AUTHORISED,
+        S.IN_REVIEW,
+        S.APPROVED,
+        S.READY_FOR_FULFILMENT,
+        S.CANCEL_REQUESTED,
+    }
+)
+# a customer or staff cancel is accepted from these (before the interception gate)
+CANCELLABLE = frozenset(
+    {
+        S.AWAITING_PAYMENT,
+        S.AWAITING_PAYMENT_RETRY,
+        S.PAYMENT_AUTHORISED,
+        S.IN_REVIEW,
+        S.APPROVED,
+        S.READY_FOR_FULFILMENT,
+    }
+)
+# the interception gate: from here on a cancel is refused and the customer requests a return
+PAST_GATE = frozenset({S.HANDED_TO_CARRIER})
 
 
 def can_move(current: OrderStatus, target: OrderStatus) -> bool:
@@ -88,6 +128,9 @@ class Order(BaseModel):
     created_at: str
     updated_at: str
     timeline_seq: int = Field(default=1, description="The sequence number of the last timeline entry")
+    # The waiting workflow task's token (AwaitRetry, WaitForReview); never shown to customers. The
+    # payment wait's token lives on the payment record (docs/orders.md section 4).
+    task_token: str | None = Field(default=None, exclude=True)
 
 
 class TimelineEntry(BaseModel):
@@ -97,9 +140,9 @@ class TimelineEntry(BaseModel):
 
     event_id: str
     seq: int
-    type: str  # OrderPlaced, OrderPaymentAuthorised, OrderPaymentDeclined, OrderExpired
+    type: str  # OrderPlaced, OrderPaymentAuthorised, OrderPaymentDeclined, OrderCancelled, ... (TIMELINE_TYPES)
     at: str
-    by: str  # "customer:<sub>", "workflow"
+    by: str  # "customer:<sub>", "staff:<sub>", "workflow"
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -136,6 +179,37 @@ class IdempotencyRecord(BaseModel):
     key: str
     body_hash: str
     order_id: str
+
+
+class RetryPaymentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    payment_token: Annotated[str, StringConstraints(pattern=TOKEN_PATTERN)] = Field(
+        description="A new payment gateway card token (never card data)"
+    )
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: Reason | None = Field(default=None, description="Why (optional for customers)")
+
+
+class StaffReasonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: Reason = Field(description="Why; recorded in the order's timeline")
+
+
+class OrderAccepted(BaseModel):
+    """A request the order's workflow finishes: poll ``status_url``."""
+
+    order_id: str
+    status: OrderStatus
+    status_url: str
 
 
 def summary_of(order: Order) -> OrderSummary:

@@ -21,9 +21,29 @@ class OrderRepository(Protocol):
 
     def page(self, customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]: ...
 
-    def move(self, order: Order, to: OrderStatus, entry: TimelineEntry, release: bool, now: str) -> None:
-        """Conditional on the order's status and timeline_seq; releases its stock when asked. Raises
+    def move(
+        self,
+        order: Order,
+        to: OrderStatus,
+        entry: TimelineEntry,
+        release: bool,
+        now: str,
+        task_token: str | None = None,
+        leave_holds: bool = False,
+    ) -> None:
+        """Conditional on the order's status and timeline_seq; releases its stock when asked. Stores
+        ``task_token`` when given, else removes any stored token. ``leave_holds`` takes the order out
+        of the ``holds`` index (its stock stays reserved: the payment phase is over). Raises
         OrderStateConflict when someone else moved it first."""
+        ...
+
+    def store_task_token(self, order: Order, task_token: str) -> None:
+        """Stores the waiting task's token, conditional on the order's status and timeline_seq.
+        Raises OrderStateConflict when the order moved meanwhile."""
+        ...
+
+    def orders_since(self, customer_id: str, since: str) -> int:
+        """How many orders the customer placed at or after ``since`` (ISO time), via by_customer."""
         ...
 
 
@@ -41,3 +61,20 @@ class Payments(Protocol):
     def state(self, order_id: str) -> dict[str, Any] | None: ...
 
     def void_if_authorised(self, order_id: str) -> bool: ...
+
+    def release_payment(self, order_id: str) -> str | None:
+        """Void an authorisation (or one still in flight), or refund what was captured. Idempotent:
+        answers what was done (``voided``, ``refunded``) or None when there was nothing to do."""
+        ...
+
+    def task_token(self, order_id: str) -> str | None:
+        """The payment wait's task token (stored on the payment record by payments-operate)."""
+        ...
+
+
+class Callback(Protocol):
+    """Completes or fails a workflow task waiting with ``.waitForTaskToken``."""
+
+    def succeed(self, task_token: str, output: dict[str, Any]) -> bool: ...
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool: ...

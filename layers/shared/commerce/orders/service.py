@@ -12,16 +12,25 @@ from typing import Any
 from commerce.checkout.errors import InvalidQuoteToken
 from commerce.checkout.tokens import QuoteClaims, owner_of, verify
 from commerce.common.clock import iso, new_id
+from commerce.orders import risk
 from commerce.orders.errors import (
     IdempotencyKeyReused,
     IdempotencyRecordExists,
+    OrderCancelled,
+    OrderNotAwaitingRetry,
+    OrderNotCancellable,
     OrderNotFound,
+    OrderNotInReview,
+    OrderPastInterception,
     OrderStateConflict,
+    PaymentWindowClosed,
 )
 from commerce.orders.models import (
+    CANCELLABLE,
     DEFAULT_PAYMENT_WINDOW_SECONDS,
     HOLD_SHARDS,
-    HOLDING,
+    PAST_GATE,
+    RELEASING,
     IdempotencyRecord,
     Order,
     OrderDetail,
@@ -29,11 +38,12 @@ from commerce.orders.models import (
     OrderPage,
     OrderStatus,
     PlaceOrderRequest,
+    S,
     TimelineEntry,
     can_move,
     summary_of,
 )
-from commerce.orders.ports import Events, OrderRepository, Payments, Workflow
+from commerce.orders.ports import Callback, Events, OrderRepository, Payments, Workflow
 
 SOURCE = "commerce.orders"
 
@@ -119,6 +129,8 @@ class OrderService:
         events: Events | None = None,
         now: Callable[[], float] = time.time,
         window: Callable[[], int] = lambda: DEFAULT_PAYMENT_WINDOW_SECONDS,
+        callback: Callback | None = None,
+        risk_rules: Callable[[], risk.RiskRules] = risk.RiskRules,
     ) -> None:
         self._orders = orders
         self._workflow = workflow
@@ -127,6 +139,8 @@ class OrderService:
         self._events = events
         self._now = now
         self._window = window
+        self._callback = callback
+        self._risk = risk_rules
 
     # ---- placing ----------------------------------------------------------------------------------
     def place(self, customer_id: str, idempotency_key: str, request: PlaceOrderRequest) -> tuple[Order, bool]:
@@ -176,59 +190,278 @@ class OrderService:
         orders, next_cursor = self._orders.page(customer_id, limit, cursor)
         return OrderPage(orders=[summary_of(o) for o in orders], next_cursor=next_cursor)
 
-    # ---- workflow transitions -------------------------------------------------------------------------
+    # ---- workflow transitions (orders-transition; docs/orders.md sections 3 and 4) -------------------------
     def transition(self, action: str, order_id: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``authorised``: awaiting_payment -> payment_authorised (stock stays reserved).
-        ``declined``: -> payment_declined, stock released. ``expire``: -> expired, stock released,
-        any authorisation voided. Idempotent: a repeated transition answers the current status."""
-        target = {
-            "authorised": OrderStatus.PAYMENT_AUTHORISED,
-            "declined": OrderStatus.PAYMENT_DECLINED,
-            "expire": OrderStatus.EXPIRED,
-        }.get(action)
-        if target is None:
-            raise ValueError(f"unknown action {action!r}")
+        """One workflow task. Every action is idempotent (tasks are retried): a repeated transition
+        answers the current state. An order found ``cancel_requested`` raises ``OrderCancelled``
+        (the ASL catches it and goes to ``Cancel``), except in ``cancel`` itself."""
+        detail = detail or {}
+        order = self._order(order_id)
+        if order.status is S.CANCEL_REQUESTED and action != "cancel":
+            raise OrderCancelled(f"Order {order_id} is being cancelled.")
+        match action:
+            case "authorised":
+                self._step(order, S.PAYMENT_AUTHORISED, "OrderPaymentAuthorised", _payment_detail(detail))
+                return {"order_id": order_id, "status": str(S.PAYMENT_AUTHORISED)}
+            case "declined":
+                return self._declined(order, detail)
+            case "await_payment_retry":
+                return self._store_token(order, S.AWAITING_PAYMENT_RETRY, str(detail["task_token"]))
+            case "expire":
+                return self._close(order, S.EXPIRED, "OrderExpired", {"reason": "payment_window_closed"})
+            case "risk_check":
+                return self._risk_check(order)
+            case "await_review":
+                return self._await_review(order, str(detail["task_token"]), list(detail.get("reasons") or []))
+            case "review_timeout":
+                return self._review_timeout(order)
+            case "ready":
+                return self._ready(order)
+            case "reject":
+                return self._close(order, S.REJECTED, "OrderRejected", {"reason": "review_rejected"})
+            case "cancel":
+                return self._finish_cancel(order)
+        raise ValueError(f"unknown action {action!r}")
+
+    def _declined(self, order: Order, detail: dict[str, Any]) -> dict[str, Any]:
+        """awaiting_payment -> awaiting_payment_retry (the stock stays held for the rest of the
+        window). Answers what is left of the window: AwaitRetry's timeout."""
+        self._step(order, S.AWAITING_PAYMENT_RETRY, "OrderPaymentDeclined", _payment_detail(detail))
+        return {
+            "order_id": order.order_id,
+            "status": str(S.AWAITING_PAYMENT_RETRY),
+            "retry_window_seconds": max(1, self._remaining(order)),
+        }
+
+    def _store_token(self, order: Order, status: OrderStatus, task_token: str) -> dict[str, Any]:
+        if order.status is not status:
+            raise OrderStateConflict(f"Order {order.order_id} is {order.status}, not {status}.")
+        try:
+            self._orders.store_task_token(order, task_token)
+        except OrderStateConflict:
+            if self._order(order.order_id).status is S.CANCEL_REQUESTED:
+                raise OrderCancelled(f"Order {order.order_id} is being cancelled.") from None
+            raise
+        return {"order_id": order.order_id, "status": str(status)}
+
+    def _risk_check(self, order: Order) -> dict[str, Any]:
+        if order.status is not S.PAYMENT_AUTHORISED:
+            raise OrderStateConflict(f"Order {order.order_id} is {order.status}; the risk check follows authorisation.")
+        since = iso_at(self._now() - 3600)
+        found = risk.reasons(order, self._orders.orders_since(order.customer_id, since), self._risk())
+        return {"order_id": order.order_id, "flagged": bool(found), "reasons": found}
+
+    def _await_review(self, order: Order, task_token: str, reasons: list[str]) -> dict[str, Any]:
+        if order.status is S.IN_REVIEW:
+            return self._store_token(order, S.IN_REVIEW, task_token)  # a retried task: refresh the token
+        self._step(order, S.IN_REVIEW, "OrderFlaggedForReview", {"reasons": reasons}, task_token=task_token)
+        return {"order_id": order.order_id, "status": str(S.IN_REVIEW)}
+
+    def _review_timeout(self, order: Order) -> dict[str, Any]:
+        """Nobody decided within the review timeout: rejected. If staff decided as the wait timed
+        out, their decision (already stored) stands."""
+        if order.status is S.IN_REVIEW:
+            self._step(order, S.REJECTED, "OrderRejected", {"reason": "review_timed_out"})
+            return {"order_id": order.order_id, "decision": "rejected"}
+        if order.status in (S.APPROVED, S.READY_FOR_FULFILMENT):
+            return {"order_id": order.order_id, "decision": "approved"}
+        return {"order_id": order.order_id, "decision": "rejected"}
+
+    def _ready(self, order: Order) -> dict[str, Any]:
+        if order.status is not S.READY_FOR_FULFILMENT:
+            self._step(order, S.READY_FOR_FULFILMENT, "OrderReadyForFulfilment", {})
+        return {"order_id": order.order_id, "status": str(S.READY_FOR_FULFILMENT)}
+
+    def _close(self, order: Order, target: OrderStatus, kind: str, detail: dict[str, Any]) -> dict[str, Any]:
+        """-> expired | rejected: stock released in the same transaction, then the payment voided
+        (or refunded) through the payments service, which is idempotent."""
+        if order.status is not target:
+            self._step(order, target, kind, detail)
+        payment = self._payments.release_payment(order.order_id) if self._payments is not None else None
+        return {"order_id": order.order_id, "status": str(target), "payment": payment}
+
+    def _finish_cancel(self, order: Order) -> dict[str, Any]:
+        """cancel_requested -> cancelled (one transaction: status, timeline, stock released), then
+        void or refund. Run by the workflow's Cancel state, or by the cancel endpoint itself when
+        no workflow task is waiting (ready_for_fulfilment)."""
+        if order.status is S.CANCEL_REQUESTED:
+            entries = self._orders.timeline(order.order_id)
+            asked = next((e for e in reversed(entries) if e.type == "OrderCancellationRequested"), None)
+            detail = {"reason": asked.detail.get("reason"), "requested_by": asked.by} if asked else {}
+            self._step(order, S.CANCELLED, "OrderCancelled", detail)
+        elif order.status is not S.CANCELLED:
+            raise OrderStateConflict(f"Order {order.order_id} is {order.status}; it was not asked to cancel.")
+        payment = self._payments.release_payment(order.order_id) if self._payments is not None else None
+        return {"order_id": order.order_id, "status": str(S.CANCELLED), "payment": payment}
+
+    # ---- requests that complete a waiting task (customer and staff routes) ------------------------------
+    def retry_payment(self, customer_id: str, order_id: str, payment_token: str) -> Order:
+        """The declined customer's new card token: awaiting_payment_retry -> awaiting_payment, then
+        the AwaitRetry task is completed with the token and what is left of the window."""
+        order = self._own(customer_id, order_id)
+        if order.status is not S.AWAITING_PAYMENT_RETRY or order.task_token is None:
+            raise OrderNotAwaitingRetry(
+                f"Order {order_id} is not waiting for a new payment.", order_status=str(order.status)
+            )
+        remaining = self._remaining(order)
+        if remaining <= 0:
+            raise PaymentWindowClosed(f"The payment window of order {order_id} has closed.")
+        token = order.task_token
+        self._step(order, S.AWAITING_PAYMENT, "OrderPaymentRetried", {}, by=f"customer:{customer_id}")
+        self._callback_required().succeed(token, {"token": payment_token, "payment_window_seconds": remaining})
+        return self._order(order_id)
+
+    def review(self, order_id: str, staff: str, approve: bool, reason: str | None = None) -> Order:
+        """Staff decide a flagged order: in_review -> approved | rejected (stock released), then the
+        WaitForReview task is completed with the decision. Anything else: 409 ORDER_NOT_IN_REVIEW."""
+        order = self._order(order_id)
+        if order.status is not S.IN_REVIEW or order.task_token is None:
+            raise OrderNotInReview(f"Order {order_id} is not waiting for review.", order_status=str(order.status))
+        token = order.task_token
+        detail = {"reason": reason} if reason else {}
+        if approve:
+            self._step(order, S.APPROVED, "OrderApproved", detail, by=f"staff:{staff}")
+        else:
+            self._step(order, S.REJECTED, "OrderRejected", {"reason": reason or "rejected"}, by=f"staff:{staff}")
+        decision = "approved" if approve else "rejected"
+        self._callback_required().succeed(token, {"decision": decision, "by": f"staff:{staff}"})
+        return self._order(order_id)
+
+    def cancel(self, order_id: str, by: str, reason: str | None, customer_id: str | None = None) -> Order:
+        """A customer's (own orders only) or staff cancel, before the interception gate.
+
+        One conditional write moves the status to cancel_requested. Then the waiting task, if any,
+        is failed with ``OrderCancelled`` and the workflow's Cancel state finishes (void or refund,
+        release, cancelled). With no task waiting (ready_for_fulfilment: the workflow has
+        finished), this request finishes the cancel itself, through the same transition."""
+        for _ in range(5):
+            order = self._order(order_id)
+            if customer_id is not None and order.customer_id != customer_id:
+                raise OrderNotFound(f"No order {order_id}.")
+            if order.status in (S.CANCEL_REQUESTED, S.CANCELLED):
+                return order  # asked already: the same answer
+            if order.status in PAST_GATE:
+                raise OrderPastInterception(
+                    f"Order {order_id} has been handed to the carrier; it can no longer be cancelled. "
+                    "Request a return once it arrives.",
+                    order_status=str(order.status),
+                    return_url=return_url(order_id),
+                )
+            if order.status not in CANCELLABLE:
+                raise OrderNotCancellable(f"Order {order_id} is {order.status}.", order_status=str(order.status))
+            detail = {"reason": reason, "previous_status": str(order.status)}
+            try:
+                self._step(order, S.CANCEL_REQUESTED, "OrderCancellationRequested", detail, by=by)
+            except OrderStateConflict:
+                continue  # moved meanwhile (the workflow or a hand-over): decide again on the new status
+            self._stop_waiting(order)
+            return self._order(order_id)
+        raise OrderStateConflict(f"Order {order_id} keeps changing; try again.")
+
+    def _stop_waiting(self, before: Order) -> None:
+        """Fail the waiting task with OrderCancelled; finish here when nothing waits."""
+        if before.status is S.READY_FOR_FULFILMENT:
+            self._finish_cancel(self._order(before.order_id))
+            return
+        token = before.task_token
+        if before.status is S.AWAITING_PAYMENT and self._payments is not None:
+            token = self._payments.task_token(before.order_id)
+        if token:
+            self._callback_required().fail(token, "OrderCancelled", "The order was cancelled.")
+        # No token (the workflow is between tasks): its next task finds cancel_requested and raises
+        # OrderCancelled, so the Cancel state runs all the same.
+
+    # ---- helpers -------------------------------------------------------------------------------------
+    def _order(self, order_id: str) -> Order:
         order = self._orders.get(order_id)
         if order is None:
             raise OrderNotFound(f"No order {order_id}.")
-        moved = False
-        if order.status == target:
-            pass  # a retried task: already done
-        elif not can_move(order.status, target):
-            raise OrderStateConflict(f"Order {order_id} is {order.status}; cannot become {target}.")
-        else:
-            self._move(order, target, detail or {})
-            moved = True
-        if target is OrderStatus.EXPIRED and self._payments is not None:
-            self._payments.void_if_authorised(order_id)  # idempotent; nothing to void is fine
-        if moved and target is not OrderStatus.PAYMENT_AUTHORISED and self._events is not None:
-            self._events.publish(
-                SOURCE,
-                "OrderExpired",
-                {
-                    "event_id": f"{order_id}:{order.timeline_seq + 1}",
-                    "occurred_at": iso_at(self._now()),
-                    "order_id": order_id,
-                    "customer_id": order.customer_id,
-                    "status": str(target),
-                    "reason": "payment_declined" if target is OrderStatus.PAYMENT_DECLINED else "payment_window_closed",
-                },
-            )
-        return {"order_id": order_id, "status": str(target)}
+        return order
 
-    def _move(self, order: Order, target: OrderStatus, detail: dict[str, Any]) -> None:
+    def _own(self, customer_id: str, order_id: str) -> Order:
+        order = self._orders.get(order_id)
+        if order is None or order.customer_id != customer_id:
+            raise OrderNotFound(f"No order {order_id}.")
+        return order
+
+    def _remaining(self, order: Order) -> int:
+        if order.reserved_until is None:
+            return 0
+        return int(order.reserved_until - self._now())
+
+    def _callback_required(self) -> Callback:
+        if self._callback is None:
+            raise RuntimeError("this service was built without a workflow callback")
+        return self._callback
+
+    def _step(
+        self,
+        order: Order,
+        target: OrderStatus,
+        kind: str,
+        detail: dict[str, Any],
+        by: str = "workflow",
+        task_token: str | None = None,
+    ) -> None:
+        """One move: status (conditional on the old one), the next timeline entry, the stock release
+        when ``target`` ends the order; then the entry published (the outbox will take this over)."""
+        if order.status is target:
+            return  # a retried task: already done
+        if not can_move(order.status, target):
+            raise OrderStateConflict(f"Order {order.order_id} is {order.status}; cannot become {target}.")
         at = iso_at(self._now())
         seq = order.timeline_seq + 1
         entry = TimelineEntry(
             event_id=f"{order.order_id}:{seq}",
             seq=seq,
-            type={
-                OrderStatus.PAYMENT_AUTHORISED: "OrderPaymentAuthorised",
-                OrderStatus.PAYMENT_DECLINED: "OrderPaymentDeclined",
-                OrderStatus.EXPIRED: "OrderExpired",
-            }[target],
+            type=kind,
             at=at,
-            by="workflow",
-            detail={k: v for k, v in detail.items() if k in ("payment_id", "reference", "outcome", "decline_code")},
+            by=by,
+            detail={k: v for k, v in detail.items() if v is not None},
         )
-        self._orders.move(order, target, entry, release=target not in HOLDING, now=at)
+        self._orders.move(
+            order,
+            target,
+            entry,
+            release=target in RELEASING,
+            now=at,
+            task_token=task_token,
+            leave_holds=target is S.PAYMENT_AUTHORISED,
+        )
+        if kind in PUBLISHED and self._events is not None:
+            self._events.publish(
+                SOURCE,
+                kind,
+                {
+                    "event_id": entry.event_id,
+                    "occurred_at": at,
+                    "order_id": order.order_id,
+                    "customer_id": order.customer_id,
+                    "status": str(target),
+                    "by": by,
+                    **entry.detail,
+                },
+            )
+
+
+# the timeline entries published as events (schemas in events/); the others are the order's own record
+PUBLISHED = frozenset(
+    {
+        "OrderExpired",
+        "OrderPaymentDeclined",
+        "OrderFlaggedForReview",
+        "OrderApproved",
+        "OrderRejected",
+        "OrderReadyForFulfilment",
+        "OrderCancelled",
+    }
+)
+
+
+def return_url(order_id: str) -> str:
+    """Where a customer asks for a return (the returns issue builds it)."""
+    return f"/me/orders/{order_id}/returns"
+
+
+def _payment_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in detail.items() if k in ("payment_id", "reference", "attempt", "decline_code")}

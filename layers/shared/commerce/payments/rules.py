@@ -17,14 +17,16 @@ ALLOWED: dict[str, frozenset[PaymentStatus | None]] = {
     # commands
     Operation.AUTHORISE: frozenset({NEW, S.FAILED}),  # a declined customer may retry (new attempt)
     Operation.CAPTURE: frozenset({S.AUTHORISED, S.PARTIALLY_CAPTURED}),
-    Operation.VOID: frozenset({S.AUTHORISED}),
+    # void from pending: the order expired or was cancelled while the authorisation was in flight,
+    # so a late ``authorised`` webhook finds the payment voided and is ignored (docs/orders.md s4)
+    Operation.VOID: frozenset({S.AUTHORISED, S.PENDING}),
     Operation.REFUND: frozenset({S.PARTIALLY_CAPTURED, S.CAPTURED}),
     # gateway outcomes
     Outcome.AUTHORISED: frozenset({S.PENDING}),
     Outcome.DECLINED: frozenset({S.PENDING}),
     Outcome.CHALLENGE_FAILED: frozenset({S.PENDING}),
     Outcome.CAPTURED: frozenset({S.AUTHORISED, S.PARTIALLY_CAPTURED}),
-    Outcome.VOIDED: frozenset({S.AUTHORISED}),
+    Outcome.VOIDED: frozenset({S.AUTHORISED, S.PENDING}),
     Outcome.REFUNDED: frozenset({S.PARTIALLY_CAPTURED, S.CAPTURED}),
 }
 

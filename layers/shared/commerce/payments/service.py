@@ -197,7 +197,9 @@ class PaymentService:
 
         payment = self._commit(order_id, change)
         assert payment is not None and send is not None
-        reference = payment.authorisation_reference or ""
+        last = payment.last_attempt
+        pending_reference = last.reference if last is not None and payment.status is S.PENDING else None
+        reference = payment.authorisation_reference or pending_reference or ""
         gateway = self._gateway_required()
         key, value = send.idempotency_key, send.amount
         match operation:

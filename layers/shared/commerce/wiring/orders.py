@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from commerce.common.settings import EnvModel, from_env
 from commerce.orders.models import DEFAULT_PAYMENT_WINDOW_SECONDS
+from commerce.orders.risk import DEFAULT_AMOUNT_THRESHOLD, DEFAULT_MAX_ORDERS_PER_HOUR, RiskRules
 
 if TYPE_CHECKING:
     from commerce.orders.service import OrderService
@@ -61,6 +62,36 @@ class PaymentsReader:
         self._service.move(Operation.VOID, order_id, None)
         return True
 
+    def release_payment(self, order_id: str) -> str | None:
+        """Void an authorisation (or one in flight: a late ``authorised`` webhook is then ignored),
+        refund what was captured; None when there is nothing to give back."""
+        from commerce.payments.errors import PaymentNotFound
+        from commerce.payments.models import Operation, PaymentStatus
+
+        try:
+            payment = self._service.get(order_id)
+        except PaymentNotFound:
+            return None
+        if payment.status is PaymentStatus.VOIDED:
+            return "voided"
+        if payment.status in (PaymentStatus.AUTHORISED, PaymentStatus.PENDING):
+            after = self._service.move(Operation.VOID, order_id, None)
+            return "voided" if after.status is PaymentStatus.VOIDED else str(after.status)
+        if payment.status in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_CAPTURED):
+            left = payment.captured - payment.refunded
+            if left > 0:
+                self._service.move(Operation.REFUND, order_id, left)
+            return "refunded"
+        return None
+
+    def task_token(self, order_id: str) -> str | None:
+        from commerce.payments.errors import PaymentNotFound
+
+        try:
+            return self._service.get(order_id).task_token  # type: ignore[no-any-return]
+        except PaymentNotFound:
+            return None
+
 
 @cache
 def place_service() -> OrderService:
@@ -101,6 +132,17 @@ class TransitionEnv(EnvModel):
     event_bus_name: str
 
 
+class RiskEnv(EnvModel):
+    # The risk check's thresholds (docs/orders.md section 3); unset: the defaults.
+    order_review_amount_threshold: int = DEFAULT_AMOUNT_THRESHOLD
+    order_review_max_orders_per_hour: int = DEFAULT_MAX_ORDERS_PER_HOUR
+
+
+def risk_rules() -> RiskRules:
+    env = from_env(RiskEnv)
+    return RiskRules(env.order_review_amount_threshold, env.order_review_max_orders_per_hour)
+
+
 @cache
 def transition_service() -> OrderService:
     from commerce.adapters.events import EventBridgePublisher
@@ -114,6 +156,62 @@ def transition_service() -> OrderService:
         DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", DynamoStockRepository(env.inventory_table)),
         payments=PaymentsReader(operate_service()),
         events=EventBridgePublisher(env.event_bus_name),
+        risk_rules=risk_rules,
+    )
+
+
+class ReviewEnv(EnvModel):
+    inventory_table: str
+    event_bus_name: str
+
+
+@cache
+def review_service() -> OrderService:
+    """Staff approve/reject (orders-review): the move, the stock release on a rejection, the event,
+    the waiting task completed."""
+    from commerce.adapters.events import EventBridgePublisher
+    from commerce.adapters.inventory_dynamo import DynamoStockRepository
+    from commerce.adapters.orders_dynamo import DynamoOrderRepository
+    from commerce.adapters.workflows import StepFunctionsCallback
+    from commerce.orders.service import OrderService
+
+    env = from_env(ReviewEnv)
+    return OrderService(
+        DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", DynamoStockRepository(env.inventory_table)),
+        events=EventBridgePublisher(env.event_bus_name),
+        callback=StepFunctionsCallback(),
+    )
+
+
+@cache
+def cancel_service() -> OrderService:
+    """Customer and staff cancel (orders-cancel): may finish the cancel itself, so it voids or
+    refunds through the payments service like the workflow's tasks."""
+    from commerce.adapters.events import EventBridgePublisher
+    from commerce.adapters.inventory_dynamo import DynamoStockRepository
+    from commerce.adapters.orders_dynamo import DynamoOrderRepository
+    from commerce.adapters.workflows import StepFunctionsCallback
+    from commerce.orders.service import OrderService
+    from commerce.wiring.payments import operate_service
+
+    env = from_env(TransitionEnv)
+    return OrderService(
+        DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", DynamoStockRepository(env.inventory_table)),
+        payments=PaymentsReader(operate_service()),
+        events=EventBridgePublisher(env.event_bus_name),
+        callback=StepFunctionsCallback(),
+    )
+
+
+@cache
+def retry_service() -> OrderService:
+    """The declined customer's payment retry (orders-retry-payment): a move and a task completion."""
+    from commerce.adapters.orders_dynamo import DynamoOrderRepository
+    from commerce.adapters.workflows import StepFunctionsCallback
+    from commerce.orders.service import OrderService
+
+    return OrderService(
+        DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", _NoStock()), callback=StepFunctionsCallback()
     )
 
 

@@ -1,0 +1,363 @@
+"""Per-order meter: what one order on the happy path costs in AWS calls, Lambda invocations, Step
+Functions state transitions, DynamoDB capacity units and events, and what 1,000 such orders cost at
+AWS list prices.
+
+It starts a LocalCloud in this process (seeded), places one warm-up order (cold starts: not
+metered), then N orders one after another over HTTP with the sandbox card ``tok_approve``. Each is
+followed until its workflow stands still (payment authorised and the steps after it that exist, up
+to a wait for fulfilment or the end) and the cloud is idle, so every call is attributed to its order.
+
+Counted:
+- AWS API calls by service and operation: a botocore ``before-call``/``after-call`` hook on the
+  handlers' clients (``commerce.adapters.aws.client``), attributed to the function whose invocation
+  made them (the local dispatcher is wrapped to know which, and to time each invocation);
+- Lambda invocations and their durations (``cloud.dispatcher``; measured in-process against moto, so
+  durations overstate what Lambda would bill: treat the GB-s line as an upper bound);
+- Step Functions Standard state transitions: the ``...StateEntered`` events of each execution's
+  history (what Standard bills), and its service integrations (``TaskScheduled``: lambda:invoke
+  is already an invocation; events:putEvents adds EventBridge entries);
+- DynamoDB capacity, APPROXIMATED: reads 1 RRU per 4 KB (0.5 when eventually consistent) of the
+  items returned (at least 1 item's worth per GetItem/Query); writes 1 WRU per 1 KB of the item put,
+  1 per Update/Delete/ConditionCheck item (items here are under 1 KB); transactions count double.
+  Item size = the length of its JSON (DynamoDB's own sizing is close for these small items). Stream
+  reads by the Lambda trigger are free and not counted;
+- EventBridge entries put (by handlers and by the workflow); API Gateway requests = invocations of
+  HTTP functions (the POST /orders and the payment gateway's webhook); SQS and Secrets Manager calls.
+
+Prices (AWS list prices, eu-west-1, on-demand, beyond free tiers; taken from the AWS pricing pages
+as of 2025 and NOT re-checked when this was run, 2026-11-22; the DynamoDB figures are the ones the
+issue gives, $1.25/$0.25 per million, which predate AWS's November 2024 on-demand price cut that
+halved them, so the DynamoDB line overstates):
+
+Run: .venv/bin/python bench/order_meter.py --orders 10   (about a minute)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# USD, eu-west-1 list prices (see the module docstring for their date and caveats)
+PRICES = {
+    "lambda_request": 0.20 / 1_000_000,  # per invocation
+    "lambda_gb_second": 0.0000166667,  # x86
+    "sfn_transition": 0.025 / 1_000,  # Standard workflows
+    "ddb_wru": 1.25 / 1_000_000,  # on-demand write request unit (issue figure; pre-Nov-2024 list)
+    "ddb_rru": 0.25 / 1_000_000,  # on-demand read request unit (issue figure; pre-Nov-2024 list)
+    "eventbridge_event": 1.00 / 1_000_000,  # custom events put
+    "sqs_request": 0.40 / 1_000_000,  # standard queue requests
+    "apigw_request": 3.50 / 1_000_000,  # REST API, first 333 million
+    "secrets_call": 0.05 / 10_000,  # Secrets Manager API calls
+}
+SERVICES = ("dynamodb", "stepfunctions", "events", "secretsmanager", "sqs", "sesv2", "cognito-idp", "lambda")
+NL_ADDRESS = {"name": "Ada Lovelace", "line1": "Dam 1", "city": "Amsterdam", "postal_code": "1012JS", "country": "NL"}
+CHOICES = {"shipping_address": NL_ADDRESS, "delivery_method": "standard", "payment_method": "card"}
+SETTLED = {"awaiting_payment"}  # statuses that are not yet an outcome
+
+
+def size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+class Meter:
+    """Attributes every AWS call of the handlers' clients to the invocation that made it."""
+
+    def __init__(self, cloud: Any) -> None:
+        self.cloud = cloud
+        self.on = False
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.calls: Counter[tuple[str, str, str]] = Counter()  # (function, service, operation)
+        self.sequence: dict[str, list[list[str]]] = defaultdict(list)  # function -> each invocation's calls
+        self.invocations: list[tuple[str, float, int]] = []  # (function, seconds, memory MB)
+        self.rru = 0.0
+        self.wru = 0.0
+        self.events_put = 0
+        original = cloud.dispatcher.invoke
+
+        def invoke(name_or_arn: str, event: Any) -> Any:
+            deployed = cloud.dispatcher.deployed(name_or_arn)
+            name = deployed.function.name if deployed else str(name_or_arn)
+            outer = getattr(self.local, "function", None)
+            self.local.function, self.local.calls = name, []
+            started = time.perf_counter()
+            try:
+                return original(name_or_arn, event)
+            finally:
+                if self.on and deployed is not None:
+                    with self.lock:
+                        self.invocations.append((name, time.perf_counter() - started, deployed.function.memory))
+                        self.sequence[name].append(self.local.calls)
+                self.local.function = outer
+
+        cloud.dispatcher.invoke = invoke
+
+        from commerce.adapters.aws import client
+
+        for service in SERVICES:
+            events = client(service).meta.events
+            events.register("before-call", self.before)
+            events.register("after-call", self.after)
+
+    def before(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        body = params.get("body")
+        if model.service_model.protocol == "json" and body:
+            context["meter_request"] = json.loads(body)
+
+    def after(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if not self.on:
+            return
+        service, operation = model.service_model.endpoint_prefix, model.name
+        request = context.get("meter_request") or {}
+        function = getattr(self.local, "function", None) or "(outside a function)"
+        with self.lock:
+            self.calls[(function, service, operation)] += 1
+            calls = getattr(self.local, "calls", None)
+            if calls is not None:
+                calls.append(operation)
+            if service == "dynamodb":
+                self._capacity(operation, request, parsed)
+            if service == "events" and operation == "PutEvents":
+                self.events_put += len(request.get("Entries") or [])
+
+    def _capacity(self, operation: str, request: dict[str, Any], parsed: dict[str, Any]) -> None:
+        eventual = 0.5 if not request.get("ConsistentRead") else 1.0
+        if operation == "GetItem":
+            self.rru += eventual * max(1, math.ceil(size(parsed.get("Item") or {}) / 4096))
+        elif operation in ("Query", "Scan"):
+            self.rru += eventual * max(1, math.ceil(sum(size(i) for i in parsed.get("Items") or []) / 4096))
+        elif operation == "BatchGetItem":
+            items = [i for found in (parsed.get("Responses") or {}).values() for i in found]
+            self.rru += sum(eventual * math.ceil(size(i) / 4096) for i in items)
+        elif operation == "TransactGetItems":
+            self.rru += sum(
+                2 * max(1, math.ceil(size(r.get("Item") or {}) / 4096)) for r in parsed.get("Responses") or []
+            )
+        elif operation == "PutItem":
+            self.wru += math.ceil(size(request.get("Item") or {}) / 1024)
+        elif operation in ("UpdateItem", "DeleteItem"):
+            self.wru += 1
+        elif operation == "BatchWriteItem":
+            for writes in (request.get("RequestItems") or {}).values():
+                self.wru += sum(math.ceil(size(w.get("PutRequest", {}).get("Item") or {"k": 1}) / 1024) for w in writes)
+        elif operation == "TransactWriteItems":
+            for item in request.get("TransactItems") or []:
+                put = item.get("Put")
+                self.wru += 2 * (math.ceil(size(put["Item"]) / 1024) if put else 1)
+
+
+def setup(cloud: Any, units: int) -> str:
+    """A product with stock; its SKU."""
+    from commerce.adapters.catalog_dynamo import DynamoProductRepository
+    from commerce.catalog.models import ProductInput
+    from commerce.common.clock import iso
+    from commerce.wiring.inventory import inventory_service
+
+    suffix = uuid.uuid4().hex[:8].upper()
+    sku = f"MT{suffix}-A"
+    product = {
+        "product_id": f"meter-{suffix.lower()}",
+        "name": f"Meter {suffix}",
+        "brand": "Bench",
+        "category": "test",
+        "variants": [{"sku": sku, "name": "A", "price": 1999, "weight_grams": 300}],
+        "status": "active",
+    }
+    DynamoProductRepository(os.environ["CATALOG_TABLE"]).save(ProductInput.model_validate(product), iso())
+    inventory_service().adjust(sku, "main", units)
+    return sku
+
+
+def customer(cloud: Any) -> str:
+    """A new signed-in customer (one per order: the risk check flags many orders from one customer)."""
+    email = f"meter-{uuid.uuid4().hex[:10]}@example.com"
+    cloud.create_user("customers", email, "Meter-Pw1!x")
+    return str(cloud.sign_in("customers", email, "Meter-Pw1!x"))
+
+
+def quote(api: requests.Session, base: str, token: str, sku: str) -> str:
+    headers = {"Authorization": token}
+    cart = api.get(f"{base}/me/cart", headers=headers).json()
+    if not cart.get("lines"):
+        assert api.post(f"{base}/me/cart/items", headers=headers, json={"sku": sku, "quantity": 1}).status_code == 200
+    response = api.post(f"{base}/me/cart/quote", headers=headers, json=CHOICES)
+    assert response.status_code == 201, response.text
+    return str(response.json()["quote_token"])
+
+
+def order_status(cloud: Any, order_id: str) -> str:
+    item = cloud.client("dynamodb").get_item(
+        TableName=cloud.physical("orders"),
+        Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}},
+        ConsistentRead=True,
+    )["Item"]
+    return str(item["status"]["S"])
+
+
+def history(cloud: Any, order_id: str) -> list[dict[str, Any]]:
+    arn = cloud.state_machine_arn("order-lifecycle").replace(":stateMachine:", ":execution:") + f":{order_id}"
+    sfn, events, token = cloud.client("stepfunctions"), [], None
+    while True:
+        page = sfn.get_execution_history(executionArn=arn, **({"nextToken": token} if token else {}))
+        events += page["events"]
+        token = page.get("nextToken")
+        if not token:
+            return events
+
+
+def settle(cloud: Any, order_id: str, timeout: float = 30) -> list[dict[str, Any]]:
+    """Wait for the payment's outcome, then until the execution's history and the cloud stand still."""
+    deadline = time.monotonic() + timeout
+    while order_status(cloud, order_id) in SETTLED:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"order {order_id} never left awaiting_payment")
+        time.sleep(0.05)
+    previous: tuple[int, str] | None = None
+    while time.monotonic() < deadline:
+        cloud.wait_for_idle(10)
+        events = history(cloud, order_id)
+        now = (len(events), order_status(cloud, order_id))
+        if now == previous:
+            return events
+        previous = now
+        time.sleep(0.4)
+    raise SystemExit(f"order {order_id} did not settle")
+
+
+def place_one(cloud: Any, api: requests.Session, sku: str, meter: Meter | None) -> tuple[str, list[Any]]:
+    token = customer(cloud)
+    quote_token = quote(api, cloud.api_url, token, sku)
+    if meter:
+        meter.on = True
+    headers = {"Authorization": token, "Idempotency-Key": f"meter-{uuid.uuid4().hex}"}
+    response = api.post(
+        f"{cloud.api_url}/orders", headers=headers, json={"quote_token": quote_token, "payment_token": "tok_approve"}
+    )
+    assert response.status_code == 201, response.text
+    order_id = str(response.json()["order_id"])
+    events = settle(cloud, order_id)
+    if meter:
+        meter.on = False
+    return order_id, events
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=10)
+    args = parser.parse_args()
+    n = args.orders
+    logging_off()
+    from local.cloud import LocalCloud
+
+    started = time.monotonic()
+    with LocalCloud(seed=True) as cloud, requests.Session() as api:
+        sku = setup(cloud, n + 5)
+        place_one(cloud, api, sku, None)  # warm-up: cold starts are not per-order costs
+        meter = Meter(cloud)
+        transitions: list[int] = []
+        integrations: Counter[str] = Counter()
+        statuses: Counter[str] = Counter()
+        for _ in range(n):
+            order_id, events = place_one(cloud, api, sku, meter)
+            transitions.append(sum(1 for e in events if e["type"].endswith("StateEntered")))
+            statuses[order_status(cloud, order_id)] += 1
+            for e in events:
+                if e["type"] == "TaskScheduled":
+                    details = e["taskScheduledEventDetails"]
+                    integrations[f"{details['resourceType']}:{details['resource']}"] += 1
+        report(meter, n, transitions, integrations, statuses, time.monotonic() - started)
+
+
+def report(
+    meter: Meter,
+    n: int,
+    transitions: list[int],
+    integrations: Counter[str],
+    statuses: Counter[str],
+    elapsed: float,
+) -> None:
+    from infra.topology import TOPOLOGY
+
+    http_functions = {fn.name for fn in TOPOLOGY.functions if fn.http}
+    per = lambda value: value / n  # noqa: E731
+    print(f"Per-order meter: {n} orders on the happy path (tok_approve), after one warm-up order")
+    print(f"end statuses: {dict(statuses)}\n")
+    print(f"{'function':28} {'service':15} {'operation':32} {'calls/order':>11}")
+    by_service: Counter[str] = Counter()
+    for (function, service, operation), count in sorted(meter.calls.items()):
+        by_service[service] += count
+        print(f"{function:28} {service:15} {operation:32} {per(count):11.2f}")
+    for integration, count in sorted(integrations.items()):
+        print(f"{'(order-lifecycle workflow)':28} {'states':15} {integration:32} {per(count):11.2f}")
+    invocations = Counter(name for name, _, _ in meter.invocations)
+    print(f"\n{'function':28} {'invocations/order':>17} {'median ms':>10} {'MB':>5}")
+    for name, count in sorted(invocations.items()):
+        durations = [s * 1000 for f, s, _ in meter.invocations if f == name]
+        memory = next(m for f, _, m in meter.invocations if f == name)
+        print(f"{name:28} {per(count):17.2f} {statistics.median(durations):10.1f} {memory:5d}")
+
+    sfn_events = integrations.get("events:putEvents", 0)
+    gb_seconds = sum(seconds * memory / 1024 for _, seconds, memory in meter.invocations)
+    units = {
+        "Lambda requests": (per(len(meter.invocations)), PRICES["lambda_request"]),
+        "Lambda GB-s (upper bound)": (per(gb_seconds), PRICES["lambda_gb_second"]),
+        "Step Functions transitions": (statistics.mean(transitions), PRICES["sfn_transition"]),
+        "DynamoDB WRU (approx.)": (per(meter.wru), PRICES["ddb_wru"]),
+        "DynamoDB RRU (approx.)": (per(meter.rru), PRICES["ddb_rru"]),
+        "EventBridge events": (per(meter.events_put + sfn_events), PRICES["eventbridge_event"]),
+        "SQS requests": (per(by_service["sqs"]), PRICES["sqs_request"]),
+        "API Gateway requests": (per(sum(invocations[f] for f in http_functions)), PRICES["apigw_request"]),
+        "Secrets Manager calls": (per(by_service["secretsmanager"]), PRICES["secrets_call"]),
+    }
+    print(f"\n{'unit':30} {'per order':>10} {'USD per 1,000 orders':>21}")
+    total = 0.0
+    for unit, (quantity, price) in units.items():
+        cost = quantity * price * 1000
+        total += cost
+        print(f"{unit:30} {quantity:10.3f} {cost:21.5f}")
+    print(f"{'total':30} {'':10} {total:21.5f}")
+    print(f"(AWS calls by handlers per order: {per(sum(meter.calls.values())):.1f}; {dict(by_service)})")
+
+    place = meter.sequence.get("orders-place", [])
+    worst = max((len(calls) for calls in place), default=0)
+    print("\nchecks")
+    print(
+        f"  PlaceOrder sequential AWS calls <= 2: {'OK' if worst <= 2 else 'OVER'} (max {worst}: {place[0] if place else []})"
+    )
+    print(
+        f"  state transitions on the happy path so far: {min(transitions)}..{max(transitions)} "
+        f"(target <= 10 through delivery once fulfilment exists: "
+        f"{'within' if max(transitions) <= 10 else 'OVER'} so far)"
+    )
+    print(
+        f"\nrun: {elapsed:.0f} s, {time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
+
+
+def logging_off() -> None:
+    """The handlers log JSON to stdout: keep the meter's output readable."""
+    import logging
+    import warnings
+
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    logging.disable(logging.WARNING)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+if __name__ == "__main__":
+    main()
