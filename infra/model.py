@@ -49,6 +49,7 @@ class Index:
     name: str
     pk: str
     sk: str | None = None
+    sk_numeric: bool = False  # a number sort key (a time, a rank); DynamoDB refuses writes of the wrong type
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,15 @@ class Table:
     indexes: tuple[Index, ...] = ()
     ttl: str | None = None
     stream: bool = False
+
+    def key_types(self) -> dict[str, str]:
+        """Every key attribute of the table and its indexes with its DynamoDB type ("S" or "N")."""
+        types = {self.pk: "S", **({self.sk: "S"} if self.sk else {})}
+        for index in self.indexes:
+            types.setdefault(index.pk, "S")
+            if index.sk:
+                types.setdefault(index.sk, "N" if index.sk_numeric else "S")
+        return types
 
     @property
     def env(self) -> str:

@@ -55,7 +55,7 @@ TOPOLOGY = Topology(
             "orders",
             indexes=(
                 Index("by_customer", "customer_id", "created_at"),
-                Index("holds", "hold_shard", "reserved_until"),
+                Index("holds", "hold_shard", "reserved_until", sk_numeric=True),
             ),
             stream=True,
         ),

@@ -293,12 +293,10 @@ class LocalCloud:
     def _tables(self) -> None:
         ddb = self.client("dynamodb")
         for table in self.topology.tables:
-            keys = {table.pk, *(k for k in [table.sk] if k)}
-            for index in table.indexes:
-                keys |= {index.pk, *(k for k in [index.sk] if k)}
+            types = table.key_types()
             params: dict[str, Any] = {
                 "TableName": self.physical(table.name),
-                "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in sorted(keys)],
+                "AttributeDefinitions": [{"AttributeName": k, "AttributeType": types[k]} for k in sorted(types)],
                 "KeySchema": _key_schema(table.pk, table.sk),
                 "BillingMode": "PAY_PER_REQUEST",
             }

@@ -8,9 +8,11 @@ from constructs import Construct
 
 from infra.model import Table, Topology
 
+TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
 
-def _key(name: str | None) -> dynamodb.Attribute | None:
-    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING) if name else None
+
+def _key(name: str | None, types: dict[str, str]) -> dynamodb.Attribute | None:
+    return dynamodb.Attribute(name=name, type=TYPES[types[name]]) if name else None
 
 
 class Data(Construct):
@@ -25,8 +27,8 @@ class Data(Construct):
             self,
             spec.name,
             table_name=physical_name,
-            partition_key=_key(spec.pk),  # type: ignore[arg-type]
-            sort_key=_key(spec.sk),
+            partition_key=_key(spec.pk, spec.key_types()),  # type: ignore[arg-type]
+            sort_key=_key(spec.sk, spec.key_types()),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
@@ -40,8 +42,8 @@ class Data(Construct):
         for index in spec.indexes:
             table.add_global_secondary_index(
                 index_name=index.name,
-                partition_key=_key(index.pk),  # type: ignore[arg-type]
-                sort_key=_key(index.sk),
+                partition_key=_key(index.pk, spec.key_types()),  # type: ignore[arg-type]
+                sort_key=_key(index.sk, spec.key_types()),
                 projection_type=dynamodb.ProjectionType.ALL,
             )
         return table

@@ -46,6 +46,8 @@ def test_resources_carry_the_declared_settings(cloud: LocalCloud) -> None:
         assert [k["AttributeName"] for k in described["KeySchema"]] == [k for k in (table.pk, table.sk) if k]
         assert {i["IndexName"] for i in described.get("GlobalSecondaryIndexes", [])} == {i.name for i in table.indexes}
         assert bool(described.get("StreamSpecification", {}).get("StreamEnabled")) == table.stream
+        types = {d["AttributeName"]: d["AttributeType"] for d in described["AttributeDefinitions"]}
+        assert types == table.key_types(), table.name
     for queue in TOPOLOGY.queues:
         attributes = sqs.get_queue_attributes(QueueUrl=cloud.queue_urls[queue.name], AttributeNames=["All"])[
             "Attributes"
