@@ -87,7 +87,6 @@ TOPOLOGY = Topology(
             substitutions=(
                 ("OperatePaymentArn", "function:payments-operate"),
                 ("TransitionArn", "function:orders-transition"),
-                ("EventBusName", "bus"),
             ),
         ),
     ),
@@ -291,7 +290,6 @@ TOPOLOGY = Topology(
                 Http("POST", "/admin/orders/{order_id}/reject", STAFF, Permission.MANAGE_ORDERS),
             ),
             tables=(("orders", W), ("inventory", W)),  # a rejection releases the stock
-            publishes=True,
             completes_tasks=True,
         ),
         Function(

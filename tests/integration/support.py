@@ -23,7 +23,7 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": token}
 
 
-def until(condition: Callable[[], Any], timeout: float = 30, message: str = "condition") -> Any:
+def until(condition: Callable[[], Any], timeout: float = 90, message: str = "condition") -> Any:
     """Poll until ``condition()`` is truthy and return it. The deadline is generous on purpose: it
     bounds a hang, it is not a speed assertion (2 cores run the whole suite in parallel)."""
     deadline = time.monotonic() + timeout

@@ -223,7 +223,12 @@ def test_cancel_while_awaiting_payment_voids_the_authorisation_in_flight(api, cl
     assert response.status_code == 202, response.text
     assert response.json()["status"] in ("cancel_requested", "cancelled")
     got = _cancelled(api, cloud, customer, order_id, sku, 3)
-    assert got["timeline"][-2]["detail"] == {"reason": "Changed my mind", "previous_status": "awaiting_payment"}
+    assert got["timeline"][-2]["detail"] == {
+        "customer_id": got["order"]["customer_id"],
+        "status": "cancel_requested",
+        "reason": "Changed my mind",
+        "previous_status": "awaiting_payment",
+    }
     assert got["timeline"][-1]["detail"]["requested_by"] == f"customer:{got['order']['customer_id']}"
     payment_becomes(cloud, order_id, "voided")
     again = cancel(api, customer, order_id)  # asked twice: the same answer

@@ -3,11 +3,8 @@ orders-publish-events -> the bus. Every timeline entry reaches the bus exactly o
 outbox (read from a test-only rule -> queue), in the shape its schema describes; PutEvents is
 batched by 10; entries EventBridge refuses come back as batchItemFailures by SequenceNumber.
 
-"Exactly once through the outbox" is counted on the PutEvents calls orders-publish-events makes.
-While the direct publishing the outbox replaces still exists (the workflow's ``AnnouncePlaced``
-state and the transition task's ``OrderExpired``), the bus also carries those copies, with the
-same event_id: the bus-side checks de-duplicate by event_id, as consumers do, and
-``test_no_direct_publishing_remains`` (xfail until they are removed) reports them."""
+"Exactly once through the outbox" is counted on the PutEvents calls orders-publish-events makes,
+and ``test_no_direct_publishing_remains`` checks that nothing else puts order events on the bus."""
 
 from __future__ import annotations
 
@@ -181,7 +178,6 @@ def test_an_expired_order_publishes_placed_then_expired(api, cloud, customer, or
     assert order_events.on_bus(order_id) == order_events.outbox(order_id)
 
 
-@pytest.mark.xfail(reason="direct publishing not yet removed (AnnouncePlaced, the transition task's publish)")
 def test_no_direct_publishing_remains(api, cloud, customer, order_events):
     sku = new_sku(5)
     order_id = place(api, customer, quote(api, customer, sku, 1)["quote_token"]).json()["order_id"]

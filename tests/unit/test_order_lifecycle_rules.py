@@ -41,25 +41,27 @@ class FakeCallback:
         return self.alive
 
 
-class FakeEvents:
-    def __init__(self) -> None:
-        self.published: list[tuple[str, dict[str, Any]]] = []
+class Published:
+    """What the outbox will publish: every timeline entry, in the order it was written."""
 
-    def publish(self, source: str, detail_type: str, detail: dict[str, Any]) -> None:
-        self.published.append((detail_type, detail))
+    def __init__(self, orders: FakeOrders) -> None:
+        self._orders = orders
+
+    @property
+    def published(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(e.type, e.detail) for entries in self._orders.entries.values() for e in entries]
 
 
 class World:
     def __init__(self, rules: risk.RiskRules | None = None) -> None:
         self.orders, self.payments = FakeOrders(), FakePayments()
-        self.callback, self.events = FakeCallback(), FakeEvents()
+        self.callback, self.events = FakeCallback(), Published(self.orders)
         self.now = float(NOW)
         self.svc = OrderService(
             self.orders,
             FakeWorkflow(),
             key=lambda: KEY,
             payments=self.payments,
-            events=self.events,
             now=lambda: self.now,
             window=lambda: 60,
             callback=self.callback,
@@ -242,7 +244,12 @@ def test_cancel_fails_the_task_waiting_on_the_order(world, status):
     assert world.callback.failed == [("tt", "OrderCancelled")]
     entry = world.orders.entries[order.order_id][-1]
     assert entry.type == "OrderCancellationRequested" and entry.by == "customer:sub-1"
-    assert entry.detail == {"reason": "changed my mind", "previous_status": str(status)}
+    assert entry.detail == {
+        "customer_id": "sub-1",
+        "status": "cancel_requested",
+        "reason": "changed my mind",
+        "previous_status": str(status),
+    }
     world.svc.transition("cancel", order.order_id)  # the workflow's Cancel state
     assert world.orders.moves[-1] == (order.order_id, S.CANCELLED, True)
     assert world.payments.voided == [order.order_id]

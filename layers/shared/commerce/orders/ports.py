@@ -51,10 +51,6 @@ class Workflow(Protocol):
     def start(self, name: str, payload: dict[str, Any]) -> bool: ...
 
 
-class Events(Protocol):
-    def publish(self, source: str, detail_type: str, detail: dict[str, Any]) -> None: ...
-
-
 class Payments(Protocol):
     """The payments context's public operations orders uses."""
 

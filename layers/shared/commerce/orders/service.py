@@ -43,7 +43,7 @@ from commerce.orders.models import (
     can_move,
     summary_of,
 )
-from commerce.orders.ports import Callback, Events, OrderRepository, Payments, Workflow
+from commerce.orders.ports import Callback, OrderRepository, Payments, Workflow
 
 SOURCE = "commerce.orders"
 
@@ -108,7 +108,13 @@ def new_order(
         type="OrderPlaced",
         at=at,
         by=f"customer:{customer_id}",
-        detail={"total": order.total, "currency": order.currency, "quote_id": order.quote_id},
+        detail={
+            "customer_id": customer_id,
+            "status": str(order.status),
+            "total": order.total,
+            "currency": order.currency,
+            "quote_id": order.quote_id,
+        },
     )
     return order, entry
 
@@ -126,7 +132,6 @@ class OrderService:
         workflow: Workflow | None = None,
         key: Callable[[], bytes] | None = None,
         payments: Payments | None = None,
-        events: Events | None = None,
         now: Callable[[], float] = time.time,
         window: Callable[[], int] = lambda: DEFAULT_PAYMENT_WINDOW_SECONDS,
         callback: Callback | None = None,
@@ -136,7 +141,6 @@ class OrderService:
         self._workflow = workflow
         self._key = key
         self._payments = payments
-        self._events = events
         self._now = now
         self._window = window
         self._callback = callback
@@ -404,7 +408,7 @@ class OrderService:
         task_token: str | None = None,
     ) -> None:
         """One move: status (conditional on the old one), the next timeline entry, the stock release
-        when ``target`` ends the order; then the entry published (the outbox will take this over)."""
+        when ``target`` ends the order. The entry reaches the bus through the outbox (the table's stream)."""
         if order.status is target:
             return  # a retried task: already done
         if not can_move(order.status, target):
@@ -417,7 +421,9 @@ class OrderService:
             type=kind,
             at=at,
             by=by,
-            detail={k: v for k, v in detail.items() if v is not None},
+            # what every event of the order says (the outbox publishes the entry as it is)
+            detail={"customer_id": order.customer_id, "status": str(target)}
+            | {k: v for k, v in detail.items() if v is not None},
         )
         self._orders.move(
             order,
@@ -428,34 +434,6 @@ class OrderService:
             task_token=task_token,
             leave_holds=target is S.PAYMENT_AUTHORISED,
         )
-        if kind in PUBLISHED and self._events is not None:
-            self._events.publish(
-                SOURCE,
-                kind,
-                {
-                    "event_id": entry.event_id,
-                    "occurred_at": at,
-                    "order_id": order.order_id,
-                    "customer_id": order.customer_id,
-                    "status": str(target),
-                    "by": by,
-                    **entry.detail,
-                },
-            )
-
-
-# the timeline entries published as events (schemas in events/); the others are the order's own record
-PUBLISHED = frozenset(
-    {
-        "OrderExpired",
-        "OrderPaymentDeclined",
-        "OrderFlaggedForReview",
-        "OrderApproved",
-        "OrderRejected",
-        "OrderReadyForFulfilment",
-        "OrderCancelled",
-    }
-)
 
 
 def return_url(order_id: str) -> str:

@@ -129,7 +129,6 @@ def read_service() -> OrderService:
 
 class TransitionEnv(EnvModel):
     inventory_table: str
-    event_bus_name: str
 
 
 class RiskEnv(EnvModel):
@@ -145,7 +144,6 @@ def risk_rules() -> RiskRules:
 
 @cache
 def transition_service() -> OrderService:
-    from commerce.adapters.events import EventBridgePublisher
     from commerce.adapters.inventory_dynamo import DynamoStockRepository
     from commerce.adapters.orders_dynamo import DynamoOrderRepository
     from commerce.orders.service import OrderService
@@ -155,21 +153,18 @@ def transition_service() -> OrderService:
     return OrderService(
         DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", DynamoStockRepository(env.inventory_table)),
         payments=PaymentsReader(operate_service()),
-        events=EventBridgePublisher(env.event_bus_name),
         risk_rules=risk_rules,
     )
 
 
 class ReviewEnv(EnvModel):
     inventory_table: str
-    event_bus_name: str
 
 
 @cache
 def review_service() -> OrderService:
     """Staff approve/reject (orders-review): the move, the stock release on a rejection, the event,
     the waiting task completed."""
-    from commerce.adapters.events import EventBridgePublisher
     from commerce.adapters.inventory_dynamo import DynamoStockRepository
     from commerce.adapters.orders_dynamo import DynamoOrderRepository
     from commerce.adapters.workflows import StepFunctionsCallback
@@ -178,7 +173,6 @@ def review_service() -> OrderService:
     env = from_env(ReviewEnv)
     return OrderService(
         DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", DynamoStockRepository(env.inventory_table)),
-        events=EventBridgePublisher(env.event_bus_name),
         callback=StepFunctionsCallback(),
     )
 
@@ -187,7 +181,6 @@ def review_service() -> OrderService:
 def cancel_service() -> OrderService:
     """Customer and staff cancel (orders-cancel): may finish the cancel itself, so it voids or
     refunds through the payments service like the workflow's tasks."""
-    from commerce.adapters.events import EventBridgePublisher
     from commerce.adapters.inventory_dynamo import DynamoStockRepository
     from commerce.adapters.orders_dynamo import DynamoOrderRepository
     from commerce.adapters.workflows import StepFunctionsCallback
@@ -198,7 +191,6 @@ def cancel_service() -> OrderService:
     return OrderService(
         DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", DynamoStockRepository(env.inventory_table)),
         payments=PaymentsReader(operate_service()),
-        events=EventBridgePublisher(env.event_bus_name),
         callback=StepFunctionsCallback(),
     )
 
