@@ -33,6 +33,8 @@ from typing import Any
 from commerce.payments.signatures import sign
 
 log = logging.getLogger("local.bank")
+REDELIVERY_ATTEMPTS = 6  # first delivery + 5 retries
+REDELIVERY_BACKOFF = 0.25  # seconds, doubling: 0.25, 0.5, 1, 2, 4
 
 
 @dataclass
@@ -239,7 +241,19 @@ class Bank:
         header = sign(self.signing_key, int(time.time()) if timestamp is None else timestamp, body)
         return {"Content-Type": "application/json", "X-Signature": header}, body
 
-    def send(self, event: dict[str, Any]) -> Delivery:
+    def send(self, event: dict[str, Any], attempt: int = 1) -> Delivery:
+        """Deliver one webhook. Like real gateways, an unacknowledged delivery (no 2xx: the platform
+        may not have stored the payment yet, or was unreachable) is sent again, re-signed, with
+        backoff, a few times; the platform de-duplicates by event id."""
+        delivery = self._deliver(event)
+        if not 200 <= (delivery.status or 0) < 300 and attempt < REDELIVERY_ATTEMPTS:
+            timer = threading.Timer(REDELIVERY_BACKOFF * 2 ** (attempt - 1), self.send, args=(event, attempt + 1))
+            timer.daemon = True
+            self._timers.append(timer)
+            timer.start()
+        return delivery
+
+    def _deliver(self, event: dict[str, Any]) -> Delivery:
         headers, body = self.signed(event)
         delivery = Delivery(headers, body)
         request = urllib.request.Request(self.webhook_url, data=body, method="POST", headers=headers)
