@@ -29,6 +29,16 @@ from infra.model import (
 )
 
 R, W = Access.READ, Access.WRITE
+# Order events the customer is emailed about (templates: commerce/notifications/templates/).
+NOTIFIED_ORDER_EVENTS = (
+    "OrderPaymentAuthorised",  # order confirmation
+    "OrderPaymentDeclined",  # payment failed: retry within the window
+    "OrderCancelled",
+    "OrderRejected",
+    "OrderExpired",
+    "OrderDispatched",  # with the carrier and the tracking link
+    "OrderDelivered",
+)
 PUBLIC, CUSTOMER, STAFF, WEBHOOK = AuthKind.PUBLIC, AuthKind.CUSTOMER, AuthKind.STAFF, AuthKind.WEBHOOK
 
 TOPOLOGY = Topology(
@@ -58,10 +68,19 @@ TOPOLOGY = Topology(
                 Index("holds", "hold_shard", "reserved_until", sk_numeric=True),
             ),
             stream=True,
+            ttl="expires_at",  # partner webhook de-duplication items (WEBHOOK#<partner>#<event id>)
         ),
+        # Emails sent (one item per order event and template: de-duplication and the resend log).
+        Table("notifications", ttl="expires_at"),
     ),
     # ---- queues (each gets a DLQ) --------------------------------------------------------------
-    queues=(Queue("search-indexing", visibility_timeout=60, max_receives=3),),
+    queues=(
+        Queue("search-indexing", visibility_timeout=60, max_receives=3),
+        # The order workflow's dispatch requests (with a task token) for the warehouse integration.
+        Queue("warehouse-dispatch", visibility_timeout=60, max_receives=5),
+        # Order events that email the customer.
+        Queue("notifications", visibility_timeout=60, max_receives=5),
+    ),
     # ---- event bus rules (bus: "events") -------------------------------------------------------
     rules=(
         Rule(
@@ -69,6 +88,12 @@ TOPOLOGY = Topology(
             detail_types=("ProductUpserted", "ProductRetired"),
             source=("commerce.catalog",),
             queue="search-indexing",
+        ),
+        Rule(
+            "order-events-to-notifications",
+            detail_types=NOTIFIED_ORDER_EVENTS,
+            source=("commerce.orders",),
+            queue="notifications",
         ),
     ),
     # ---- workflows -------------------------------------------------------------------------------
@@ -87,6 +112,7 @@ TOPOLOGY = Topology(
             substitutions=(
                 ("OperatePaymentArn", "function:payments-operate"),
                 ("TransitionArn", "function:orders-transition"),
+                ("WarehouseDispatchQueueUrl", "queue:warehouse-dispatch"),
             ),
         ),
     ),
@@ -297,7 +323,7 @@ TOPOLOGY = Topology(
             "transition",
             "Workflow task: move an order on its payment outcome or window end; release stock, void if needed",
             tables=(("orders", W), ("inventory", W), ("payments", W)),
-            endpoints=("payment-gateway",),
+            endpoints=("payment-gateway", "warehouse-system"),  # capture at hand-over; put back on a cancel
             publishes=True,
             completes_tasks=True,  # the payments service it voids through may complete a waiting task
             timeout=30,
@@ -340,6 +366,45 @@ TOPOLOGY = Topology(
             completes_tasks=True,  # an immediate decline completes the waiting task itself
             timeout=30,
         ),
+        # ---- fulfilment: warehouse and carriers (docs/fulfilment.md) -----------------------------------
+        Function(
+            "fulfilment",
+            "dispatch",
+            "Warehouse integration: hands each dispatch request (with its task token) to the warehouse system",
+            sqs=SqsTrigger("warehouse-dispatch", batch_size=10),
+            tables=(("orders", W),),
+            endpoints=("warehouse-system",),
+            completes_tasks=True,  # fails the Dispatch task of an order cancelled meanwhile
+            timeout=30,
+        ),
+        Function(
+            "fulfilment",
+            "warehouse_webhook",
+            "Warehouse webhook: signed, de-duplicated stages; the hand-over is the interception gate",
+            http=(Http("POST", "/webhooks/warehouse", WEBHOOK),),
+            tables=(("orders", W),),
+            secrets=("webhook-signing-keys",),
+            completes_tasks=True,  # the hand-over completes the Dispatch task
+        ),
+        Function(
+            "fulfilment",
+            "carrier_webhook",
+            "Carrier webhook: signed, de-duplicated tracking events; delivered completes the Ship task",
+            http=(Http("POST", "/webhooks/carrier", WEBHOOK),),
+            tables=(("orders", W),),
+            secrets=("webhook-signing-keys",),
+            completes_tasks=True,
+        ),
+        # ---- notifications -------------------------------------------------------------------------
+        Function(
+            "notifications",
+            "send_email",
+            "Emails the customer about their order's events (templates rendered here, sent through SES)",
+            sqs=SqsTrigger("notifications", batch_size=10),
+            tables=(("orders", R), ("notifications", W)),
+            sends_email=True,
+            timeout=30,
+        ),
     ),
     # ---- secrets, identities ---------------------------------------------------------------------
     secrets=(
@@ -354,5 +419,6 @@ TOPOLOGY = Topology(
     # ---- external systems (base URLs from cdk.json context; simulators locally) -------------------
     endpoints=(
         Endpoint("payment-gateway", "paymentGatewayUrl", "The merchant system (card authorise/capture/void/refund)"),
+        Endpoint("warehouse-system", "warehouseSystemUrl", "The warehouse management system (dispatch, cancel)"),
     ),
 )

@@ -11,7 +11,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from commerce.common.api import api_handler, customer_id, make_resolver
+from commerce.common.api import api_handler, caller_email, customer_id, make_resolver
 from commerce.common.observability import logger, metrics
 from commerce.orders.errors import IdempotencyKeyRequired
 from commerce.orders.models import IDEMPOTENCY_KEY_PATTERN, Placed, PlaceOrderRequest
@@ -31,7 +31,7 @@ def place_order(request: Annotated[PlaceOrderRequest, Body()]) -> Response[Place
     if not key or not KEY.match(key):
         raise IdempotencyKeyRequired("Send an Idempotency-Key header of 8 to 128 characters (A-Z a-z 0-9 _ . : -).")
     logger.append_keys(customer_id=sub)
-    order, created = place_service().place(sub, key, request)
+    order, created = place_service().place(sub, key, request, contact_email=caller_email(app))
     logger.info("order placed" if created else "order replayed", extra={"order_id": order.order_id})
     if created:
         metrics.add_metric(name="OrdersPlaced", unit="Count", value=1)

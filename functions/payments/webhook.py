@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel, ValidationError
 
+from commerce.common import signatures
 from commerce.common.api import api_handler, make_resolver
 from commerce.common.observability import logger, metrics
-from commerce.payments import signatures
 from commerce.payments.errors import InvalidPaymentRequest
 from commerce.payments.models import WebhookEvent
 from commerce.payments.service import refuse_card_data

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from commerce.payments.signatures import sign
+from commerce.common.signatures import sign
 
 log = logging.getLogger("local.bank")
 REDELIVERY_ATTEMPTS = 6  # first delivery + 5 retries

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from commerce.payments.signatures import sign
+from commerce.common.signatures import sign
 from local.cloud import LocalCloud
 from tests.fixtures.payments import PAYMENTS_TOPOLOGY, STAGE
 from tests.integration.support import until

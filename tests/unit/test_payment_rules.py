@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from commerce.payments import rules, signatures
+from commerce.common import signatures
+from commerce.common.signatures import InvalidSignature, StaleSignature
+from commerce.payments import rules
 from commerce.payments.errors import (
     AmountNotAllowed,
     CardDataRefused,
     ConcurrentPaymentChange,
     GatewayUnavailable,
-    InvalidSignature,
     PaymentStateConflict,
-    StaleSignature,
 )
 from commerce.payments.models import GatewayAck, Operation, Outcome, Payment, PaymentStatus, WebhookEvent
 from commerce.payments.service import PaymentService

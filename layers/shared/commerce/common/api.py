@@ -153,6 +153,12 @@ def customer_id(app: APIGatewayRestResolver) -> str:
     return str(app.current_event.request_context.authorizer.claims["sub"])
 
 
+def caller_email(app: APIGatewayRestResolver) -> str | None:
+    """The verified caller's email claim (ID tokens carry it), or None."""
+    email = app.current_event.request_context.authorizer.claims.get("email")
+    return str(email) if email else None
+
+
 def staff_id(app: APIGatewayRestResolver) -> str:
     """The verified staff caller (only reachable once ``authorise_staff`` let the request through)."""
     return str(app.current_event.request_context.authorizer.claims["sub"])

@@ -26,7 +26,12 @@ class OrderStatus(StrEnum):
     IN_REVIEW = "in_review"  # a risk rule flagged it; staff approve or reject
     APPROVED = "approved"  # staff approved; the workflow marks it ready next
     READY_FOR_FULFILMENT = "ready_for_fulfilment"
-    HANDED_TO_CARRIER = "handed_to_carrier"  # set by fulfilment: the interception gate
+    FULFILMENT_EXCEPTION = "fulfilment_exception"  # short pick or damaged goods: staff decide
+    HANDED_TO_CARRIER = "handed_to_carrier"  # the warehouse's hand-over: the interception gate
+    SHIPPED = "shipped"  # captured, stock deducted, OrderDispatched
+    DELIVERED = "delivered"  # the return window runs
+    COMPLETED = "completed"  # the return window closed
+    RETURNED_TO_SENDER = "returned_to_sender"  # the carrier gave up: staff decide (refund)
     REJECTED = "rejected"
     CANCEL_REQUESTED = "cancel_requested"
     CANCELLED = "cancelled"
@@ -41,8 +46,13 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PAYMENT_AUTHORISED: frozenset({S.IN_REVIEW, S.READY_FOR_FULFILMENT, S.CANCEL_REQUESTED}),
     S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CANCEL_REQUESTED}),
     S.APPROVED: frozenset({S.READY_FOR_FULFILMENT, S.CANCEL_REQUESTED}),
-    S.READY_FOR_FULFILMENT: frozenset({S.HANDED_TO_CARRIER, S.CANCEL_REQUESTED}),
-    S.HANDED_TO_CARRIER: frozenset(),  # fulfilment's statuses follow (delivery, returns)
+    S.READY_FOR_FULFILMENT: frozenset({S.HANDED_TO_CARRIER, S.FULFILMENT_EXCEPTION, S.CANCEL_REQUESTED}),
+    S.FULFILMENT_EXCEPTION: frozenset({S.HANDED_TO_CARRIER, S.CANCEL_REQUESTED}),
+    S.HANDED_TO_CARRIER: frozenset({S.SHIPPED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.RETURNED_TO_SENDER}),
+    S.DELIVERED: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.RETURNED_TO_SENDER: frozenset(),
     S.CANCEL_REQUESTED: frozenset({S.CANCELLED}),
     S.PAYMENT_DECLINED: frozenset(),
     S.REJECTED: frozenset(),
@@ -60,6 +70,8 @@ HOLDING = frozenset(
         S.IN_REVIEW,
         S.APPROVED,
         S.READY_FOR_FULFILMENT,
+        S.FULFILMENT_EXCEPTION,
+        S.HANDED_TO_CARRIER,  # until Ship deducts it
         S.CANCEL_REQUESTED,
     }
 )
@@ -72,10 +84,11 @@ CANCELLABLE = frozenset(
         S.IN_REVIEW,
         S.APPROVED,
         S.READY_FOR_FULFILMENT,
+        S.FULFILMENT_EXCEPTION,
     }
 )
 # the interception gate: from here on a cancel is refused and the customer requests a return
-PAST_GATE = frozenset({S.HANDED_TO_CARRIER})
+PAST_GATE = frozenset({S.HANDED_TO_CARRIER, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.RETURNED_TO_SENDER})
 
 
 def can_move(current: OrderStatus, target: OrderStatus) -> bool:
@@ -123,6 +136,7 @@ class Order(BaseModel):
     invoice: InvoiceRequest | None = None
     note: str = ""
     payment_method: str
+    contact_email: str | None = Field(default=None, description="Where the order's emails go (the account's email)")
     payment_window_seconds: int
     reserved_until: int | None = Field(default=None, description="Epoch seconds; set while the order holds stock")
     created_at: str

@@ -77,7 +77,7 @@ def workflow_input(order: Order, payment_token: str) -> dict[str, Any]:
 
 
 def new_order(
-    order_id: str, customer_id: str, claims: QuoteClaims, window: int, now: float
+    order_id: str, customer_id: str, claims: QuoteClaims, window: int, now: float, contact_email: str | None = None
 ) -> tuple[Order, TimelineEntry]:
     at = iso_at(now)
     order = Order(
@@ -96,6 +96,7 @@ def new_order(
         invoice=claims.invoice,
         note=claims.note,
         payment_method=claims.payment_method,
+        contact_email=contact_email,
         payment_window_seconds=window,
         reserved_until=int(now) + window,
         created_at=at,
@@ -147,7 +148,9 @@ class OrderService:
         self._risk = risk_rules
 
     # ---- placing ----------------------------------------------------------------------------------
-    def place(self, customer_id: str, idempotency_key: str, request: PlaceOrderRequest) -> tuple[Order, bool]:
+    def place(
+        self, customer_id: str, idempotency_key: str, request: PlaceOrderRequest, contact_email: str | None = None
+    ) -> tuple[Order, bool]:
         """(the order, True when created now). Two sequential AWS calls: the transaction, the start."""
         if self._key is None or self._workflow is None:
             raise RuntimeError("this service was built without a signing key or a workflow")
@@ -156,7 +159,7 @@ class OrderService:
         if claims.owner != owner_of(customer_id, ""):
             raise InvalidQuoteToken("This quote token was not issued to you.")
         digest = body_hash(request)
-        order, first = new_order(new_id("ord"), customer_id, claims, self._window(), now)
+        order, first = new_order(new_id("ord"), customer_id, claims, self._window(), now, contact_email)
         record = IdempotencyRecord(
             customer_id=customer_id, key=idempotency_key, body_hash=digest, order_id=order.order_id
         )

@@ -1,6 +1,6 @@
 """Payment errors, each with a stable code (the API's problem+json ``code``, the task's errorType)."""
 
-from commerce.common.errors import Conflict, DomainError, NotFound, Unprocessable
+from commerce.common.errors import Conflict, NotFound, Unprocessable
 
 
 class PaymentStateConflict(Conflict):
@@ -27,14 +27,6 @@ class CardDataRefused(Unprocessable):
     """Something that looks like a card number (PAN) reached us: refused, never stored or logged."""
 
     code = "CARD_DATA_REFUSED"
-
-
-class InvalidSignature(DomainError):
-    status, code, title = 401, "INVALID_SIGNATURE", "Invalid signature"
-
-
-class StaleSignature(DomainError):
-    status, code, title = 401, "STALE_SIGNATURE", "Signature outside the replay window"
 
 
 class ConcurrentPaymentChange(Conflict):

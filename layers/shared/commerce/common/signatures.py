@@ -1,4 +1,4 @@
-"""Webhook signatures: ``X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(key, "<t>.<raw body>")>``.
+"""Partner webhook signatures (payment gateway, warehouse, carriers): ``X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(key, "<t>.<raw body>")>``.
 
 Verified over the RAW body (never re-serialised JSON), compared in constant time, inside a replay
 window either side of now. Failures say only which code applies, never which part was wrong."""
@@ -8,7 +8,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from commerce.payments.errors import InvalidSignature, StaleSignature
+from commerce.common.errors import DomainError
+
+
+class InvalidSignature(DomainError):
+    status, code, title = 401, "INVALID_SIGNATURE", "Invalid signature"
+
+
+class StaleSignature(DomainError):
+    status, code, title = 401, "STALE_SIGNATURE", "Signature outside the replay window"
+
 
 TOLERANCE_SECONDS = 300
 HEADER = "X-Signature"

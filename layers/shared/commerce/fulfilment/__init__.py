@@ -1,0 +1,1 @@
+"""Fulfilment: warehouse dispatch, the interception gate, carriers and tracking (docs/fulfilment.md)."""
