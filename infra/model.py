@@ -135,6 +135,17 @@ class StreamTrigger:
     max_retries: int = 5  # 0..10000 (AWS also allows -1, "until the record expires": not offered)
     bisect_on_error: bool = True  # BisectBatchOnFunctionError
     partial_failures: bool = True  # ReportBatchItemFailures
+    # An event filter (the mapping's FilterCriteria): only INSERTs of items whose sort key starts
+    # with this reach the function; the rest are dropped by Lambda and never invoke it (nor bill).
+    inserts_with_sk_prefix: str | None = None
+
+    def accepts(self, record: dict[str, Any]) -> bool:
+        """What the filter lets through, as Lambda applies it (the local cloud uses this)."""
+        if self.inserts_with_sk_prefix is None:
+            return True
+        keys = (record.get("dynamodb") or {}).get("Keys") or {}
+        sort_key = str((keys.get("sk") or {}).get("S", ""))
+        return record.get("eventName") == "INSERT" and sort_key.startswith(self.inserts_with_sk_prefix)
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 10000:
@@ -284,6 +295,7 @@ class Function:
     tables: tuple[tuple[str, Access], ...] = ()
     publishes: bool = False  # puts events on the bus
     sends_to: tuple[str, ...] = ()  # queues
+    redrives: tuple[str, ...] = ()  # queues whose DLQ it moves back into them (operations)
     starts: tuple[str, ...] = ()  # state machines it starts or describes
     secrets: tuple[str, ...] = ()
     sends_email: bool = False
@@ -411,6 +423,11 @@ def function_env(topology: Topology, fn: Function, resolve: Resolve) -> dict[str
         env[topology.secret(secret).env] = resolve("secret", secret)
     for endpoint in fn.endpoints:
         env[topology.endpoint(endpoint).env] = resolve("endpoint", endpoint)
+    if fn.redrives:
+        # the names; each queue's URL is in its own variable; a DLQ's URL is its queue's + "-dlq"
+        env["REDRIVE_QUEUES"] = ",".join(fn.redrives)
+        for queue in fn.redrives:
+            env[topology.queue(queue).env] = resolve("queue", queue)
     if fn.sends_email:
         env[topology.email.env] = topology.email.address
     for pool_name in fn.user_pools:

@@ -52,6 +52,7 @@ class CommerceStack(Stack):
                 clients=auth.clients,
                 email=secrets.email,
                 stream_dlqs=messaging.stream_dlqs,
+                dlqs=messaging.dlqs,
             ),
             layer_bundle=build_layer(),
             code_bundle=build_functions(),

@@ -41,6 +41,15 @@ NOTIFIED_ORDER_EVENTS = (
 )
 PUBLIC, CUSTOMER, STAFF, WEBHOOK = AuthKind.PUBLIC, AuthKind.CUSTOMER, AuthKind.STAFF, AuthKind.WEBHOOK
 
+# Queues (each gets a DLQ; operators redrive them through ops-queues).
+QUEUES = (
+    Queue("search-indexing", visibility_timeout=60, max_receives=3),
+    # The order workflow's dispatch requests (with a task token) for the warehouse integration.
+    Queue("warehouse-dispatch", visibility_timeout=60, max_receives=5),
+    # Order events that email the customer.
+    Queue("notifications", visibility_timeout=60, max_receives=5),
+)
+
 TOPOLOGY = Topology(
     # ---- data --------------------------------------------------------------------------------
     tables=(
@@ -74,13 +83,7 @@ TOPOLOGY = Topology(
         Table("notifications", ttl="expires_at"),
     ),
     # ---- queues (each gets a DLQ) --------------------------------------------------------------
-    queues=(
-        Queue("search-indexing", visibility_timeout=60, max_receives=3),
-        # The order workflow's dispatch requests (with a task token) for the warehouse integration.
-        Queue("warehouse-dispatch", visibility_timeout=60, max_receives=5),
-        # Order events that email the customer.
-        Queue("notifications", visibility_timeout=60, max_receives=5),
-    ),
+    queues=QUEUES,
     # ---- event bus rules (bus: "events") -------------------------------------------------------
     rules=(
         Rule(
@@ -125,6 +128,16 @@ TOPOLOGY = Topology(
             http=(Http("GET", "/health"),),
             tables=(("catalog", R),),
             memory=256,
+        ),
+        Function(
+            "ops",
+            "queues",
+            "Operations: dead letters per queue, and their redrive back to the queue",
+            http=(
+                Http("GET", "/admin/operations/queues", STAFF, Permission.MANAGE_SETTINGS),
+                Http("POST", "/admin/operations/queues/{queue}/redrive", STAFF, Permission.MANAGE_SETTINGS),
+            ),
+            redrives=tuple(queue.name for queue in QUEUES),  # every queue's DLQ
         ),
         # ---- storefront: catalogue and search --------------------------------------------------
         Function(
@@ -293,11 +306,8 @@ TOPOLOGY = Topology(
                 Http("POST", "/me/orders/{order_id}/cancel", CUSTOMER),
                 Http("POST", "/admin/orders/{order_id}/cancel", STAFF, Permission.MANAGE_ORDERS),
             ),
-            tables=(("orders", W), ("inventory", W), ("payments", W)),
-            endpoints=("payment-gateway",),  # finishes a cancel itself when no task waits: void or refund
-            publishes=True,
+            tables=(("orders", W), ("payments", R)),  # the payment wait's token is on the payment record
             completes_tasks=True,  # SendTaskFailure(OrderCancelled) on the waiting task
-            timeout=30,
         ),
         Function(
             "orders",
@@ -332,7 +342,8 @@ TOPOLOGY = Topology(
             "orders",
             "publish_events",
             "Outbox: puts each new order timeline entry on the bus, from the orders table's stream",
-            stream=StreamTrigger("orders", batch_size=100),
+            # only new timeline entries invoke it (the order item's updates, shipments, claims do not)
+            stream=StreamTrigger("orders", batch_size=100, inserts_with_sk_prefix="EVENT#"),
             tables=(("orders", R),),
             publishes=True,
         ),
@@ -341,8 +352,19 @@ TOPOLOGY = Topology(
             "sweep_reservations",
             "Releases stock held by orders whose workflow died or never started (holds index)",
             schedule=Schedule(rate_minutes=5),
-            tables=(("orders", W), ("inventory", W)),
+            tables=(("orders", W), ("inventory", W), ("payments", W)),
+            endpoints=("payment-gateway",),  # voids an authorisation a dead workflow left behind
+            publishes=True,  # the payments service announces the void
             starts=("order-lifecycle",),  # describes executions; starts one that never started
+            timeout=60,
+        ),
+        Function(
+            "orders",
+            "reconcile",
+            "Raises for staff the orders whose workflow failed, timed out or was stopped before they finished",
+            schedule=Schedule(rate_minutes=15),
+            tables=(("orders", W),),
+            starts=("order-lifecycle",),  # lists and describes executions
             timeout=60,
         ),
         # ---- payments (the merchant system) ----------------------------------------------------------

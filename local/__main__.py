@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int, default=4566, help="AWS endpoint (moto) port (default 4566)")
     parser.add_argument("--stage", default="local", help="stage in physical names (default local)")
     parser.add_argument("--no-seed", action="store_true", help="skip demo users and demo data")
+    parser.add_argument(
+        "--step-delay",
+        type=float,
+        default=2.0,
+        help="seconds between the warehouse's and the carrier's steps (simulators, default 2)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     args = parser.parse_args(argv)
 
@@ -74,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         moto_port=args.moto_port,
         api_port=args.api_port,
         seed=not args.no_seed,
+        fulfilment_auto=True,  # every order plays through the warehouse and the carrier to delivered
+        fulfilment_step_delay=args.step_delay,
     )
     try:
         cloud.start()
@@ -89,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(cloud.banner(), flush=True)
     print(f"  Session (URLs, ids, credentials as JSON): {write_session(cloud)}", flush=True)
+    if cloud.warehouse and cloud.carrier:
+        print(
+            f"  Simulators running: warehouse {cloud.warehouse.url}, carrier {cloud.carrier.name}"
+            f" (auto: placed orders go on to delivered, {args.step_delay:g}s a step)",
+            flush=True,
+        )
     print(f"(ready in {time.monotonic() - started:.1f}s)", flush=True)
     try:
         while not stop.wait(0.5):

@@ -43,8 +43,11 @@ from local import patches
 from local.auth import CognitoAuthorizer, PoolKeys
 from local.gateway import Gateway
 from local.lambdas import Deployed, Dispatcher, Invocation
+from local.outbox import Outbox
 from local.pollers import Scheduler, SqsPoller, StreamPoller, scheduled_event
 from local.simulators.bank import Bank
+from local.simulators.carrier import Carrier
+from local.simulators.warehouse import Warehouse
 
 log = logging.getLogger("local.cloud")
 
@@ -77,6 +80,8 @@ class LocalCloud:
         handler_modules: dict[str, str] | None = None,
         region: str = REGION,
         bank_delay: float = 0.2,
+        fulfilment_auto: bool = False,
+        fulfilment_step_delay: float = 0.2,
     ) -> None:
         self.topology = topology or _default_topology()
         self.stage = stage
@@ -104,7 +109,14 @@ class LocalCloud:
         self.signing_keys: dict[str, str] = {}  # partner -> hex key (the webhook-signing-keys secret)
         self.bank: Bank | None = None  # the sandbox bank, when the topology declares the payment gateway
         self.bank_delay = bank_delay
+        # the warehouse system and the carrier (docs/fulfilment.md): auto plays every order to
+        # delivered, step_delay seconds a step; manual (tests) waits for warehouse/carrier.advance()
+        self.warehouse: Warehouse | None = None
+        self.carrier: Carrier | None = None
+        self.fulfilment_auto = fulfilment_auto
+        self.fulfilment_step_delay = fulfilment_step_delay
         self.endpoint_urls: dict[str, str] = {}  # endpoint name -> local simulator URL
+        self.outbox = Outbox()  # the emails sent through SES: .local/outbox/*.eml, emails()
         self._server: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._started = False
@@ -204,6 +216,7 @@ class LocalCloud:
         self._server = ThreadedMotoServer(ip_address=self.host, port=self._moto_port, verbose=False)
         self._server.start()
         self._started = True
+        self.outbox.start(ACCOUNT, self.region)
         try:
             self._set_env(
                 {
@@ -241,11 +254,18 @@ class LocalCloud:
         if self.bank is not None:
             self.bank.stop()
             self.bank = None
+        if self.warehouse is not None:
+            self.warehouse.stop()
+            self.warehouse = None
+        if self.carrier is not None:
+            self.carrier.stop()
+            self.carrier = None
         for poller in self.pollers:
             poller.join(timeout=5)
         for stream_poller in self.stream_pollers:
             stream_poller.join(timeout=5)
         patches.uninstall_lambda(self.dispatcher)
+        self.outbox.stop()
         if self._server is not None:
             self._server.stop()
         self._restore_env()
@@ -408,11 +428,24 @@ class LocalCloud:
     def _simulators(self) -> None:
         """Partner systems the topology declares endpoints for, run locally (port 0: a free one)."""
         for endpoint in self.topology.endpoints:
-            if endpoint.name != "payment-gateway":
+            if endpoint.name == "payment-gateway":
+                self.bank = Bank(bytes.fromhex(self.signing_keys["payments"]), delay=self.bank_delay, host=self.host)
+                self.bank.start()
+                self.endpoint_urls[endpoint.name] = self.bank.url
+            elif endpoint.name == "warehouse-system":  # the carrier takes parcels from the warehouse
+                auto, step_delay = self.fulfilment_auto, self.fulfilment_step_delay
+                self.carrier = Carrier(bytes.fromhex(self.signing_keys["carrier"]), auto=auto, step_delay=step_delay)
+                self.warehouse = Warehouse(
+                    bytes.fromhex(self.signing_keys["warehouse"]),
+                    carrier=self.carrier,
+                    auto=auto,
+                    step_delay=step_delay,
+                    host=self.host,
+                )
+                self.warehouse.start()
+                self.endpoint_urls[endpoint.name] = self.warehouse.url
+            else:
                 raise ValueError(f"no local simulator for endpoint {endpoint.name!r}")
-            self.bank = Bank(bytes.fromhex(self.signing_keys["payments"]), delay=self.bank_delay, host=self.host)
-            self.bank.start()
-            self.endpoint_urls[endpoint.name] = self.bank.url
 
     def _handler_path(self, fn: Function) -> str:
         override = self.handler_modules.get(fn.name)
@@ -565,6 +598,7 @@ class LocalCloud:
                     max_retries=fn.stream.max_retries,
                     bisect_on_error=fn.stream.bisect_on_error,
                     partial_failures=fn.stream.partial_failures,
+                    accepts=fn.stream.accepts,
                 )
             )
         for poller in self.pollers:
@@ -585,6 +619,7 @@ class LocalCloud:
             admin_config=self.admin_config,
             host=self.host,
             port=self._api_port,
+            local_routes={"/_local/emails": lambda query: self.emails(to=query.get("to"))},
         )
         for route, fn in self.topology.routes():
             if route.auth in (AuthKind.CUSTOMER, AuthKind.STAFF):
@@ -594,6 +629,9 @@ class LocalCloud:
         self.gateway.start()
         if self.bank is not None:
             self.bank.webhook_url = f"{self.api_url}/webhooks/payments"
+        if self.warehouse is not None and self.carrier is not None:
+            self.warehouse.webhook_url = f"{self.api_url}/webhooks/warehouse"
+            self.carrier.webhook_url = f"{self.api_url}/webhooks/carrier"
 
     def admin_config(self) -> dict[str, Any]:
         return {
@@ -657,6 +695,10 @@ class LocalCloud:
         if name not in self.schedules:
             raise KeyError(f"{function} has no schedule")
         return self.dispatcher.invoke(name, scheduled_event(self.schedules[name], ACCOUNT, self.region))
+
+    def emails(self, to: str | None = None) -> list[dict[str, Any]]:
+        """The emails sent since start, newest first (``to``: only to this address); local/outbox.py."""
+        return self.outbox.emails(to)
 
     def wait_for_idle(self, timeout: float = 30, include_invisible: bool = True) -> bool:
         """Wait until every polled queue is empty, every stream poller has caught up with its stream
@@ -743,6 +785,7 @@ class LocalCloud:
             f"  API:        {self.api_url}",
             f"  API docs:   {self.api_url}/docs  (Swagger UI; OpenAPI at {self.api_url}/openapi.json)",
             f"  Admin SPA:  {self.admin_url}",
+            f"  Emails:     {self.api_url}/_local/emails  (and {self.outbox.directory}/*.eml)",
             f"  AWS (moto): {self.moto_url}   e.g. aws --endpoint-url {self.moto_url} dynamodb list-tables",
             f"  Region:     {self.region}  (credentials: testing/testing)",
             f"  Staff pool: {self.pools.get('staff')}  client {self.clients.get('staff')}",

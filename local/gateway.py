@@ -78,6 +78,7 @@ class Gateway:
         admin_config: Callable[[], dict[str, Any]],
         host: str = "127.0.0.1",
         port: int = 0,
+        local_routes: dict[str, Callable[[dict[str, str]], Any]] | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.authorizer = authorizer
@@ -85,6 +86,8 @@ class Gateway:
         self.cors_origins = cors_origins
         self.admin_dist = admin_dist
         self.admin_config = admin_config
+        # the local cloud's own GET endpoints (path -> query -> JSON), e.g. /_local/emails; not API routes
+        self.local_routes = dict(local_routes or {})
         self.routes: list[Route] = []
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -181,6 +184,11 @@ class Gateway:
             self._send(request, 204, headers, b"", request_id)
             return
 
+        if route is None and method in ("GET", "HEAD") and path in self.local_routes:
+            answer = self.local_routes[path](dict(parse_qsl(split.query)))
+            headers = {**cors, "Content-Type": "application/json", "Cache-Control": "no-store"}
+            self._send(request, 200, headers, json.dumps(answer, default=str).encode(), request_id)
+            return
         if route is None and method in ("GET", "HEAD") and self._serve_docs(request, path, cors, request_id):
             return
         if route is None:

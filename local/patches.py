@@ -6,9 +6,11 @@ them fails loudly instead of silently running canned Lambda responses or racy Dy
 1. ``moto.core.config.default_user_config``: Step Functions executes ASL
    (``stepfunctions.execute_state_machine``) and Lambda uses the simple backend
    (``lambda.use_docker = False``).
-2. ``moto.dynamodb.responses.DynamoHandler.call_action``: wrapped in one process-wide lock, because
-   moto's DynamoDB is not thread-safe (oversold conditional decrements, "dictionary changed size
-   during iteration" in TransactWriteItems under concurrency).
+2. ``moto.dynamodb.responses.DynamoHandler.call_action`` and
+   ``moto.dynamodbstreams.responses.DynamoDBStreamsHandler.call_action``: wrapped in one
+   process-wide lock, because moto's DynamoDB is not thread-safe (oversold conditional decrements,
+   "dictionary changed size during iteration" in TransactWriteItems under concurrency), and so that
+   a stream reader never sees the records of a transaction still running (it may yet be cancelled).
 3. ``moto.awslambda_simple.models.LambdaSimpleBackend.invoke``: replaced to run our handlers
    in-process (see local/lambdas.py).
 4. ``moto.cognitoidp.responses.CognitoIdpResponse.default_region``: the region moto assumes for
@@ -18,6 +20,13 @@ them fails loudly instead of silently running canned Lambda responses or racy Dy
    iterator it ever issued (each ``GetRecords`` issues one), so a stream poller asking ten times a
    second would grow it without bound; the wrapper forgets the iterator just read (AWS lets one be
    reused for 15 minutes; the pollers never reuse one, always following ``NextShardIterator``).
+6. ``moto.dynamodb.models.DynamoDBBackend.transact_write_items``: a cancelled transaction is rolled
+   back by putting a deep copy of each table it touched (taken before it started) in place of the
+   table, stream shard included. Every shard iterator already issued holds the old shard, which
+   keeps the cancelled writes' records and never gets another one: a stream poller would deliver
+   writes that never happened and then nothing more from that table. The wrapper keeps the shard
+   object the iterators hold: it takes the copy's records (the stream as it was before the
+   transaction) and becomes the restored table's shard.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ MOTO_VERSION = "5.2.5"
 DYNAMODB_LOCK = threading.RLock()
 _serialised = False
 _pruned = False
+_shards_kept = False
 
 
 def check_version() -> None:
@@ -60,17 +70,22 @@ def serialise_dynamodb() -> None:
     if _serialised:
         return
     from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    original = DynamoHandler.call_action
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        handler.call_action = _locked(handler.call_action)  # type: ignore[method-assign]
+    _serialised = True
+    keep_stream_shards_across_rollbacks()  # what a stream reader sees is consistent after a rollback too
 
+
+def _locked(original: Any) -> Any:
     @functools.wraps(original)
     def call_action(self: Any) -> Any:
         with DYNAMODB_LOCK:
             return original(self)
 
     call_action.__local_cloud_lock__ = True  # type: ignore[attr-defined]
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-    _serialised = True
+    return call_action
 
 
 def install_lambda(dispatcher: lambdas.Dispatcher) -> None:
@@ -99,3 +114,30 @@ def prune_stream_iterators() -> None:
     get_records.__local_cloud_prune__ = True  # type: ignore[attr-defined]
     DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]
     _pruned = True
+
+
+def keep_stream_shards_across_rollbacks() -> None:
+    global _shards_kept
+    if _shards_kept:
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        tables = dict(self.tables)
+        try:
+            return original(self, transact_items)
+        finally:  # a rollback replaced the tables it touched with their copies
+            for name, table in tables.items():
+                restored, shard = self.tables.get(name), table.stream_shard
+                if restored is None or restored is table or shard is None or restored.stream_shard is None:
+                    continue
+                shard.items = restored.stream_shard.items
+                shard.table = restored
+                restored.stream_shard = shard
+
+    transact_write_items.__local_cloud_keeps_shards__ = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _shards_kept = True

@@ -274,8 +274,10 @@ class StreamPoller:
         max_retries: int = 5,
         bisect_on_error: bool = True,
         partial_failures: bool = True,
+        accepts: Callable[[dict[str, Any]], bool] = lambda record: True,
         interval: float = 0.1,
     ) -> None:
+        self.accepts = accepts  # the mapping's event filter: records it drops never invoke the function
         self.streams = streams
         self.sqs = sqs
         self.dispatcher = dispatcher
@@ -360,6 +362,15 @@ class StreamPoller:
 
     def _process(self, shard_id: str, fetched: list[dict[str, Any]]) -> None:
         records = [self._record(r) for r in fetched]
+        kept = [r for r in records if self.accepts(r)]
+        if len(kept) < len(records):  # filtered out: dropped, as Lambda does (checkpointed once the kept are done)
+            self._process_records(shard_id, kept)
+            if not self._stop.is_set():
+                self._checkpoint(shard_id, records[-1])
+            return
+        self._process_records(shard_id, records)
+
+    def _process_records(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         start, end, attempts = 0, len(records), 0
         while start < len(records) and not self._stop.is_set():
             batch = records[start:end]

@@ -6,6 +6,7 @@ non-HTTP triggers (SQS, DynamoDB streams, bus rules, schedules). HTTP routes are
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
@@ -24,7 +25,7 @@ from constructs import Construct
 
 from infra.constructs.nag import acknowledge
 from infra.layer import BOOKKEEPING, Bundle
-from infra.model import Access, Function, Topology, function_env
+from infra.model import Access, Function, StreamTrigger, Topology, function_env
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -43,6 +44,7 @@ class Dependencies:
     clients: dict[str, cognito.UserPoolClient]
     email: ses.EmailIdentity
     stream_dlqs: dict[str, sqs.Queue]  # function name -> on-failure queue of its stream trigger
+    dlqs: dict[str, sqs.Queue]  # queue name -> its DLQ
 
 
 class Functions(Construct):
@@ -149,6 +151,9 @@ class Functions(Construct):
             deps.bus.grant_put_events_to(fn)
         for queue in spec.sends_to:
             deps.queues[queue].grant_send_messages(fn)
+        for queue in spec.redrives:
+            deps.queues[queue].grant_send_messages(fn)
+            deps.dlqs[queue].grant_consume_messages(fn)
         for machine in spec.starts:
             self.machines[machine].grant_start_execution(fn)
             self.machines[machine].grant_read(fn)  # DescribeExecution for status polling
@@ -184,6 +189,7 @@ class Functions(Construct):
                     retry_attempts=spec.stream.max_retries,
                     report_batch_item_failures=spec.stream.partial_failures,
                     on_failure=sources.SqsDlq(deps.stream_dlqs[spec.name]),
+                    filters=_stream_filters(spec.stream),
                 )
             )
         for rule in spec.rules:
@@ -240,3 +246,17 @@ class Functions(Construct):
                 "Describing executions of the one state machine this function starts (execution ids are "
                 "generated per order/import).",
             )
+
+
+def _stream_filters(trigger: StreamTrigger) -> list[dict[str, Any]] | None:
+    """The mapping's FilterCriteria (StreamTrigger.accepts is the same rule, for the local cloud)."""
+    if trigger.inserts_with_sk_prefix is None:
+        return None
+    return [
+        lambda_.FilterCriteria.filter(
+            {
+                "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with(trigger.inserts_with_sk_prefix)}}},
+            }
+        )
+    ]

@@ -1,1 +1,1 @@
-"""Local stand-ins for partner systems (the bank, later the warehouse and carriers)."""
+"""Local stand-ins for partner systems: the bank, the warehouse system and a carrier."""

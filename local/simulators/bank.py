@@ -14,27 +14,24 @@ as a real gateway does. Deterministic test tokens (docs/payments.md):
 
 Captures (partial allowed, at most what is left), voids and refunds (at most what is captured)
 answer at once and also send payment.captured / payment.voided / payment.refunded webhooks.
+
+The HTTP server and the webhooks (signing, redelivery, the ``deliveries`` log, ``send`` and
+``signed`` for tests) are shared with the warehouse and the carrier (``local.simulators.webhooks``);
+the bank redelivers every non-2xx answer.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
-from commerce.common.signatures import sign
+from local.simulators.webhooks import Delivery, HttpSimulator
 
-log = logging.getLogger("local.bank")
-REDELIVERY_ATTEMPTS = 6  # first delivery + 5 retries
-REDELIVERY_BACKOFF = 0.25  # seconds, doubling: 0.25, 0.5, 1, 2, 4
+__all__ = ["Bank", "Delivery"]
 
 
 @dataclass
@@ -50,69 +47,18 @@ class _Authorisation:
 
 
 @dataclass
-class Delivery:
-    headers: dict[str, str]
-    body: bytes
-    status: int | None = None
-
-
-@dataclass
-class Bank:
-    signing_key: bytes
-    webhook_url: str = ""
+class Bank(HttpSimulator):
     delay: float = 0.2
     timeout_sleep: float = 3.0
     fail_first: int = 2
-    host: str = "127.0.0.1"
-    port: int = 0
-    deliveries: list[Delivery] = field(default_factory=list)
     _answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     _failures: dict[str, int] = field(default_factory=dict)
     _auths: dict[str, _Authorisation] = field(default_factory=dict)
     _challenges: dict[str, _Authorisation] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
-    _timers: list[threading.Timer] = field(default_factory=list)
 
-    # ---- life cycle --------------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() first"
-        return f"http://{self.host}:{self._server.server_address[1]}"
-
-    def start(self) -> Bank:
-        bank = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                status, answer = bank.handle(self.path, body, self.headers.get("Idempotency-Key") or "")
-                data = json.dumps(answer).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (tok_timeout)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug(format, *args)
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="sandbox-bank", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        for timer in self._timers:
-            timer.cancel()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    LOGGER: ClassVar[str] = "local.bank"
+    SERVER_NAME: ClassVar[str] = "sandbox-bank"
 
     # ---- the API -----------------------------------------------------------------------------------
     def handle(self, path: str, body: dict[str, Any], key: str) -> tuple[int, dict[str, Any]]:
@@ -231,39 +177,9 @@ class Bank:
         }
         if decline_code:
             event["decline_code"] = decline_code
-        timer = threading.Timer(self.delay, self.send, args=(event,))
-        timer.daemon = True
-        self._timers.append(timer)
-        timer.start()
+        self._schedule(self.delay, self.send, event)
 
-    def signed(self, event: dict[str, Any], timestamp: int | None = None) -> tuple[dict[str, str], bytes]:
-        body = json.dumps(event).encode()
-        header = sign(self.signing_key, int(time.time()) if timestamp is None else timestamp, body)
-        return {"Content-Type": "application/json", "X-Signature": header}, body
-
-    def send(self, event: dict[str, Any], attempt: int = 1) -> Delivery:
-        """Deliver one webhook. Like real gateways, an unacknowledged delivery (no 2xx: the platform
-        may not have stored the payment yet, or was unreachable) is sent again, re-signed, with
-        backoff, a few times; the platform de-duplicates by event id."""
-        delivery = self._deliver(event)
-        if not 200 <= (delivery.status or 0) < 300 and attempt < REDELIVERY_ATTEMPTS:
-            timer = threading.Timer(REDELIVERY_BACKOFF * 2 ** (attempt - 1), self.send, args=(event, attempt + 1))
-            timer.daemon = True
-            self._timers.append(timer)
-            timer.start()
-        return delivery
-
-    def _deliver(self, event: dict[str, Any]) -> Delivery:
-        headers, body = self.signed(event)
-        delivery = Delivery(headers, body)
-        request = urllib.request.Request(self.webhook_url, data=body, method="POST", headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                delivery.status = response.status
-        except urllib.error.HTTPError as error:
-            delivery.status = error.code
-        except OSError as error:
-            log.warning("webhook delivery failed: %s", error)
-        with self._lock:
-            self.deliveries.append(delivery)
-        return delivery
+    def should_redeliver(self, status: int | None) -> bool:
+        """Like real card gateways: every unacknowledged delivery (no 2xx: the platform may not have
+        stored the payment yet, or was unreachable) is sent again, re-signed, with backoff."""
+        return not 200 <= (status or 0) < 300

@@ -39,6 +39,16 @@ def test_the_patched_internals_exist_with_the_expected_shapes() -> None:
 
     assert list(inspect.signature(DynamoDBStreamsBackend.get_records).parameters) == ["self", "iterator_arn", "limit"]
     assert isinstance(DynamoDBStreamsBackend("eu-west-1", "123456789012").shard_iterators, dict)
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import StreamShard
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    assert callable(DynamoDBStreamsHandler.call_action)
+    transact = DynamoDBBackend.transact_write_items
+    assert list(inspect.signature(transact).parameters) == ["self", "transact_items"]
+    source = inspect.getsource(getattr(transact, "__wrapped__", transact))
+    assert "self.tables[table_name] = original_table_state[table_name]" in source  # rollback by copy
+    assert {"items", "table"} <= set(vars(StreamShard("123456789012", None)))  # type: ignore[arg-type]
     from moto.core.responses import BaseResponse
 
     assert BaseResponse.default_region == "us-east-1"  # what unsigned Cognito calls assume unpatched
@@ -56,6 +66,11 @@ def test_patches_are_applied_once_started(cloud: object) -> None:
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
     assert getattr(DynamoDBStreamsBackend.get_records, "__local_cloud_prune__", False)
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    assert getattr(DynamoDBStreamsHandler.call_action, "__local_cloud_lock__", False)
+    assert getattr(DynamoDBBackend.transact_write_items, "__local_cloud_keeps_shards__", False)
     from moto.cognitoidp.responses import CognitoIdpResponse
 
     assert CognitoIdpResponse.default_region == cloud.region  # type: ignore[attr-defined]

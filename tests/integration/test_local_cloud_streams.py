@@ -195,3 +195,29 @@ def test_inventory_lists_each_stream_mapping_with_its_on_failure_queue(cloud: Lo
     assert len(expected) == 4
     assert inventory["stream_mappings"] == expected
     assert {dlq for _, _, dlq in expected} <= inventory["queues"]
+
+
+def test_writes_after_a_cancelled_transaction_still_reach_the_stream(cloud: LocalCloud) -> None:
+    """moto 5.2.5 rolls a cancelled TransactWriteItems back by putting a copy of the table (and of
+    its stream shard) in place of the table; the poller's shard iterator must still see what comes
+    next (local/patches.py keeps the shard the iterators hold). The cancelled write is not seen."""
+    ddb, table = cloud.client("dynamodb"), cloud.physical("st-ordered")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "tx-before"}})
+    assert cloud.wait_for_idle(10)
+    with pytest.raises(ddb.exceptions.TransactionCanceledException):
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "tx-cancelled"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "tx-absent"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+    ddb.put_item(TableName=table, Item={"pk": {"S": "tx-after"}})
+    assert cloud.wait_for_idle(10)
+    seen = [fx.pk(r) for batch in fx.BATCHES["recorder"] for r in batch if fx.pk(r).startswith("tx-")]
+    assert seen == ["tx-before", "tx-after"]

@@ -13,10 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from botocore.exceptions import ClientError
 
-from commerce.adapters.aws import client
-from commerce.adapters.dynamo import marshal
 from tests.integration.support import assert_problem, auth, until
 from tests.integration.test_cart_api import new_customer
 from tests.integration.test_orders_api import detail, execution, level, new_sku, place, quote
@@ -79,22 +76,22 @@ def cancel(api: Any, token: str, order_id: str, staff: bool = False, reason: str
     return api.post(path, headers=auth(token), json={"reason": reason} if reason else None)
 
 
-def hand_over(order_id: str) -> bool:
-    """What fulfilment will do at the interception gate: a conditional move of the order item."""
-    try:
-        client("dynamodb").update_item(
-            TableName=os.environ["ORDERS_TABLE"],
-            Key=marshal({"pk": f"ORDER#{order_id}", "sk": "ORDER"}),
-            UpdateExpression="SET #s = :to",
-            ConditionExpression="#s = :from",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=marshal({":to": "handed_to_carrier", ":from": "ready_for_fulfilment"}),
-        )
-        return True
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
+def dispatched(cloud: Any, order_id: str) -> Any:
+    """The workflow's Dispatch step reached the warehouse (simulator, manual mode): it now waits
+    for the hand-over. The simulator's record of the dispatch."""
+    return cloud.warehouse.wait_for_dispatch(order_id, SLOW)
+
+
+def hand_over(cloud: Any, order_id: str) -> int:
+    """The warehouse reports the hand-over to the carrier (the interception gate): the status the
+    platform answered (200 handed over, 409 the order was cancelled first)."""
+    dispatched(cloud, order_id)
+    return int(cloud.warehouse.advance(order_id, "handed_to_carrier"))
+
+
+def ready_types(got: dict[str, Any]) -> list[str]:
+    """The timeline up to ready-for-fulfilment (the dispatch request may follow at once)."""
+    return [t for t in types(got) if t != "OrderDispatchRequested"]
 
 
 # ---- risk check and review ------------------------------------------------------------------------
@@ -102,11 +99,11 @@ def test_a_small_order_is_approved_automatically_and_ready_for_fulfilment(api, c
     sku = new_sku(5)
     order_id = placed(api, customer, sku, 2)
     got = status_becomes(api, customer, order_id, "ready_for_fulfilment")
-    assert types(got) == ["OrderPlaced", "OrderPaymentAuthorised", "OrderReadyForFulfilment"]
+    assert ready_types(got) == ["OrderPlaced", "OrderPaymentAuthorised", "OrderReadyForFulfilment"]
     assert all(e["event_id"] == f"{order_id}:{e['seq']}" and e["at"] and e["by"] for e in got["timeline"])
     assert "task_token" not in got["order"]
     assert level(sku) == {"on_hand": 5, "reserved": 2, "available": 3}  # held for fulfilment
-    succeeded(cloud, order_id)
+    dispatched(cloud, order_id)
 
 
 def test_a_large_order_waits_for_review_then_staff_approve_it(api, cloud, customer, staff_token):
@@ -121,12 +118,12 @@ def test_a_large_order_waits_for_review_then_staff_approve_it(api, cloud, custom
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "approved"
     got = status_becomes(api, customer, order_id, "ready_for_fulfilment")
-    assert types(got)[-2:] == ["OrderApproved", "OrderReadyForFulfilment"]
-    assert got["timeline"][-2]["by"].startswith("staff:")
+    assert ready_types(got)[-2:] == ["OrderApproved", "OrderReadyForFulfilment"]
+    assert next(e for e in got["timeline"] if e["type"] == "OrderApproved")["by"].startswith("staff:")
     body = assert_problem(api.post(path, headers=auth(staff_token("admin"))), 409, "ORDER_NOT_IN_REVIEW")
     assert body["order_status"] == "ready_for_fulfilment"
     assert level(sku)["reserved"] == 1 and got["payment"]["status"] == "authorised"
-    succeeded(cloud, order_id)
+    dispatched(cloud, order_id)
 
 
 def test_staff_reject_a_flagged_order_stock_released_payment_voided(api, cloud, customer, staff_token):
@@ -172,7 +169,7 @@ def test_a_declined_customer_retries_within_the_window_and_is_authorised(api, cl
 
     assert until(retry, SLOW, "retry accepted").json()["status"] == "awaiting_payment"
     got = status_becomes(api, customer, order_id, "ready_for_fulfilment")
-    assert types(got) == [
+    assert ready_types(got) == [
         "OrderPlaced",
         "OrderPaymentDeclined",
         "OrderPaymentRetried",
@@ -185,7 +182,7 @@ def test_a_declined_customer_retries_within_the_window_and_is_authorised(api, cl
         api.post(path, headers=auth(customer), json={"payment_token": "tok_approve"}), 409, "ORDER_NOT_AWAITING_RETRY"
     )
     assert body["order_status"] == "ready_for_fulfilment"
-    succeeded(cloud, order_id)
+    dispatched(cloud, order_id)
 
 
 def test_a_declined_customer_who_does_not_retry_expires_when_the_window_closes(api, cloud, customer, monkeypatch):
@@ -258,34 +255,42 @@ def test_staff_cancel_while_in_review_needs_manage_orders(api, cloud, customer, 
     payment_becomes(cloud, order_id, "voided")
 
 
-def test_cancel_when_ready_for_fulfilment_is_finished_by_the_request(api, cloud, customer):
+def test_cancel_before_the_gate_stops_the_dispatch_and_the_goods_are_put_back(api, cloud, customer):
     sku = new_sku(3)
     order_id = placed(api, customer, sku, 2)
     status_becomes(api, customer, order_id, "ready_for_fulfilment")
-    succeeded(cloud, order_id)
+    dispatched(cloud, order_id)
+    assert cloud.warehouse.advance(order_id, "accepted") == 200
+    assert cloud.warehouse.advance(order_id, "picking") == 200
     other = new_customer(cloud)
     assert_problem(cancel(api, other, order_id), 404, "ORDER_NOT_FOUND")  # not theirs
     response = cancel(api, customer, order_id)
     assert response.status_code == 202, response.text
-    assert response.json()["status"] == "cancelled"  # no task waited: done in the request
-    _cancelled(api, cloud, customer, order_id, sku, 3)
+    got = _cancelled(api, cloud, customer, order_id, sku, 3)
+    assert got["shipment"]["status"] == "cancelled"
+    assert cloud.warehouse.dispatches[order_id].status == "cancelled"  # told: the goods went back
     payment_becomes(cloud, order_id, "voided")
+    assert hand_over(cloud, order_id) == 409  # too late for the warehouse: it must not hand over
 
 
 def test_after_the_interception_gate_a_cancel_is_refused_with_a_return_hint(api, cloud, customer, staff_token):
     sku = new_sku(3)
     order_id = placed(api, customer, sku)
     status_becomes(api, customer, order_id, "ready_for_fulfilment")
-    assert hand_over(order_id)  # fulfilment will do this when the carrier takes the parcel
+    assert hand_over(cloud, order_id) == 200
     body = assert_problem(cancel(api, customer, order_id), 409, "ORDER_PAST_INTERCEPTION")
-    assert body["return_url"] == f"/me/orders/{order_id}/returns" and body["order_status"] == "handed_to_carrier"
+    assert body["return_url"] == f"/me/orders/{order_id}/returns"
+    assert body["order_status"] in ("handed_to_carrier", "shipped")
     assert_problem(cancel(api, staff_token("admin"), order_id, staff=True), 409, "ORDER_PAST_INTERCEPTION")
-    assert level(sku)["reserved"] == 1 and detail(api, customer, order_id)["payment"]["status"] == "authorised"
+    got = status_becomes(api, customer, order_id, "shipped")
+    assert got["payment"]["status"] == "captured"
+    assert level(sku) == {"on_hand": 2, "reserved": 0, "available": 2}  # the unit left with the carrier
 
 
-def race(api: Any, customer: str, order_id: str, delay: float) -> dict[str, Any]:
+def race(api: Any, cloud: Any, customer: str, order_id: str, delay: float) -> dict[str, Any]:
     """The customer's cancel and the warehouse's hand-over, started together (the hand-over
     ``delay`` seconds later)."""
+    dispatched(cloud, order_id)
     start = threading.Barrier(2)
     outcome: dict[str, Any] = {}
 
@@ -296,7 +301,7 @@ def race(api: Any, customer: str, order_id: str, delay: float) -> dict[str, Any]
     def do_hand_over() -> None:
         start.wait()
         threading.Event().wait(delay)
-        outcome["hand_over"] = hand_over(order_id)
+        outcome["hand_over"] = hand_over(cloud, order_id)
 
     threads = [threading.Thread(target=do_cancel), threading.Thread(target=do_hand_over)]
     for t in threads:
@@ -312,17 +317,18 @@ def test_cancel_racing_the_hand_over_one_wins_and_nothing_is_half_done(api, clou
     for order_id in orders:
         status_becomes(api, customer, order_id, "ready_for_fulfilment")
     for delay, order_id in zip((0.0, 0.02, 0.3), orders, strict=True):
-        outcome = race(api, customer, order_id, delay)
-        got = detail(api, customer, order_id)
-        if outcome["hand_over"]:
+        outcome = race(api, cloud, customer, order_id, delay)
+        if outcome["hand_over"] == 200:
             assert_problem(outcome["cancel"], 409, "ORDER_PAST_INTERCEPTION")
-            assert got["order"]["status"] == "handed_to_carrier" and got["payment"]["status"] == "authorised"
+            got = status_becomes(api, customer, order_id, "shipped")
+            assert got["payment"]["status"] == "captured"
         else:
+            assert outcome["hand_over"] == 409  # ORDER_CANCELLED: the warehouse puts the goods back
             assert outcome["cancel"].status_code == 202, outcome["cancel"].text
-            assert got["order"]["status"] == "cancelled"
+            status_becomes(api, customer, order_id, "cancelled")
             payment_becomes(cloud, order_id, "voided")
-    handed = sum(1 for o in orders if detail(api, customer, o)["order"]["status"] == "handed_to_carrier")
-    assert level(sku) == {"on_hand": 10, "reserved": handed, "available": 10 - handed}  # released exactly once
+    shipped = sum(1 for o in orders if detail(api, customer, o)["order"]["status"] == "shipped")
+    assert level(sku) == {"on_hand": 10 - shipped, "reserved": 0, "available": 10 - shipped}  # each unit once
 
 
 # ---- races with the payment gateway -----------------------------------------------------------------

@@ -22,8 +22,6 @@ from botocore.exceptions import ClientError
 from commerce.adapters.aws import client
 from commerce.adapters.dynamo import marshal
 from commerce.orders.outbox import Change, Outbox
-from local.cloud import LocalCloud
-from tests.integration.conftest import Api
 from tests.integration.support import until
 from tests.integration.test_cart_api import new_customer
 from tests.integration.test_orders_api import detail as order_detail
@@ -80,21 +78,6 @@ class OrderEvents:
     def outbox(self, order_id: str) -> list[tuple[str, dict[str, Any]]]:
         """What the outbox published for the order, in publishing order."""
         return [(t, d) for t, d in self.published if d.get("order_id") == order_id]
-
-
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    """A cloud of this module's own: in moto 5.2.5 a cancelled TransactWriteItems on a table
-    restores the table from a copy, and the stream poller's iterator keeps reading the old copy's
-    shard, so nothing written afterwards reaches the outbox. Other modules cancel transactions."""
-    with LocalCloud(stage="obx", seed=False) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api(cloud: LocalCloud) -> Iterator[Api]:
-    with Api(cloud.api_url) as session:
-        yield session
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,29 +18,12 @@ from commerce.adapters.inventory_dynamo import DynamoStockRepository
 from commerce.adapters.orders_dynamo import DynamoOrderRepository
 from commerce.orders.models import IdempotencyRecord, Order, TimelineEntry
 from commerce.orders.service import hold_shard, iso_at
-from local.cloud import LocalCloud
-from tests.integration.conftest import Api
 from tests.integration.support import until
 from tests.integration.test_cart_api import new_customer
 from tests.integration.test_order_outbox import order_events  # noqa: F401 - the fixture
 from tests.integration.test_orders_api import NL_ADDRESS, execution, level, new_sku, place, quote
 
 SWEEPER = "orders-sweep-reservations"
-
-
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    """A cloud of this module's own: in moto 5.2.5 a cancelled TransactWriteItems on a table
-    restores the table from a copy, and the stream poller's iterator keeps reading the old copy's
-    shard, so nothing written afterwards reaches the outbox. Other modules cancel transactions."""
-    with LocalCloud(stage="swp", seed=False) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api(cloud: LocalCloud) -> Iterator[Api]:
-    with Api(cloud.api_url) as session:
-        yield session
 
 
 @pytest.fixture

@@ -264,13 +264,15 @@ def test_cancel_while_awaiting_payment_fails_the_token_on_the_payment_record(wor
     assert world.callback.failed == [("tt-pay", "OrderCancelled")]
 
 
-def test_cancel_with_no_waiting_task_is_finished_by_the_request(world):
+def test_cancel_before_dispatch_is_left_to_the_dispatch_handler(world):
+    """No token stored yet (the dispatch request is still queued): the request only moves the order
+    to cancel_requested; the dispatch handler then fails the Dispatch task, and Cancel finishes."""
     order = world.order(S.READY_FOR_FULFILMENT)
     got = world.svc.cancel(order.order_id, "customer:sub-1", None, customer_id="sub-1")
-    assert got.status is S.CANCELLED and world.payments.voided == [order.order_id]
+    assert got.status is S.CANCEL_REQUESTED and world.payments.voided == []
     assert world.callback.failed == []
     again = world.svc.cancel(order.order_id, "customer:sub-1", None, customer_id="sub-1")
-    assert again.status is S.CANCELLED and len(world.orders.moves) == 2  # asked twice: the same answer
+    assert again.status is S.CANCEL_REQUESTED and len(world.orders.moves) == 1  # asked twice: the same answer
 
 
 def test_cancel_refusals(world):

@@ -47,6 +47,36 @@ class DynamoStockRepository:
         """The reverse of ``reservation_items``, conditional on ``reserved >= q`` (never negative)."""
         return [self._move_item(sku, -quantity, "reserved >= :q") for sku, quantity in lines]
 
+    def deduct_items(self, lines: list[tuple[str, int]], warehouse: str) -> list[dict[str, Any]]:
+        """The goods left with the carrier: per (sku, quantity) ``on_hand -= q, reserved -= q`` on the
+        SKU total (available unchanged), if ``reserved >= q``; and ``on_hand -= q`` on the
+        dispatching warehouse's row, if it holds them. Neither can go negative."""
+        items: list[dict[str, Any]] = []
+        for sku, quantity in lines:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": marshal({"pk": f"SKU#{sku}", "sk": "STOCK"}),
+                        "UpdateExpression": "ADD on_hand :minus, reserved :minus",
+                        "ConditionExpression": "reserved >= :q AND on_hand >= :q",
+                        "ExpressionAttributeValues": values(minus=-quantity, q=quantity),
+                    }
+                }
+            )
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": marshal({"pk": f"SKU#{sku}", "sk": f"WH#{warehouse}"}),
+                        "UpdateExpression": "ADD on_hand :minus, available :minus",
+                        "ConditionExpression": "on_hand >= :q",
+                        "ExpressionAttributeValues": values(minus=-quantity, q=quantity),
+                    }
+                }
+            )
+        return items
+
     def _move_item(self, sku: str, reserve: int, condition: str) -> dict[str, Any]:
         return {
             "Update": {

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
 from commerce.adapters.aws import client
 from commerce.adapters.dynamo import marshal, unmarshal, values
+from commerce.fulfilment.models import Shipment
 from commerce.inventory.models import StockLevel
 from commerce.orders.errors import (
+    DuplicateEvent,
     IdempotencyRecordExists,
     InsufficientStock,
     InvalidCursor,
@@ -28,11 +31,18 @@ from commerce.orders.errors import (
     QuoteAlreadyUsed,
 )
 from commerce.orders.models import IdempotencyRecord, Order, OrderStatus, TimelineEntry
+from commerce.orders.ports import OrderWrite
 from commerce.orders.service import hold_shard
 
 USED_MARKER_DAYS = 2  # the USED marker outlives the quote (and its token) it guards
 ORDER_FIELDS = frozenset(Order.model_fields)
 TIMELINE_FIELDS = frozenset(TimelineEntry.model_fields)
+SHIPMENT_FIELDS = frozenset(Shipment.model_fields)
+CLAIM_DAYS = 30  # a partner's event id is remembered this long (its retries stop well before)
+
+
+def _claim_expiry() -> int:
+    return int(time.time()) + CLAIM_DAYS * 86400
 
 
 class StockLedger(Protocol):
@@ -41,6 +51,8 @@ class StockLedger(Protocol):
     def reservation_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]: ...
 
     def release_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]: ...
+
+    def deduct_items(self, lines: list[tuple[str, int]], warehouse: str) -> list[dict[str, Any]]: ...
 
     def levels(self, skus: list[str]) -> dict[str, StockLevel]: ...
 
@@ -193,15 +205,60 @@ class DynamoOrderRepository:
         task_token: str | None = None,
         leave_holds: bool = False,
     ) -> None:
+        self.write(
+            OrderWrite(order, to=to, entry=entry, task_token=task_token, release=release, leave_holds=leave_holds)
+        )
+
+    def write(self, change: OrderWrite) -> None:
+        order = change.order
+        items: list[dict[str, Any]] = []
+        if change.entry is not None:
+            items += [self._order_update(change), self._entry_put(order.order_id, change.entry)]
+        if change.release:
+            items += self._stock.release_items(_lines(order))
+        if change.deduct_from is not None:
+            items += self._stock.deduct_items(_lines(order), change.deduct_from)
+        if change.shipment is not None:
+            items.append(self._shipment_put(change.shipment))
+        if change.claim is not None:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": marshal(
+                            {"pk": f"WEBHOOK#{change.claim}", "sk": "WEBHOOK", "expires_at": _claim_expiry()}
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            client("dynamodb").transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            if change.claim is not None and self._get({"pk": f"WEBHOOK#{change.claim}", "sk": "WEBHOOK"}):
+                raise DuplicateEvent(f"Event {change.claim} was applied before.") from error
+            raise OrderStateConflict(f"Order {order.order_id} changed meanwhile; not changed.") from error
+
+    def _order_update(self, change: OrderWrite) -> dict[str, Any]:
+        order, entry = change.order, change.entry
+        assert entry is not None
+        to = change.to or order.status
         update = "SET #s = :to, updated_at = :now, timeline_seq = :seq"
         extra: dict[str, Any] = {}
-        if task_token is not None:
+        removed: list[str] = []
+        if change.task_token is not None:
             update += ", task_token = :token"
-            extra["token"] = task_token
-        removed = [] if task_token is not None else ["task_token"]
-        if release:
+            extra["token"] = change.task_token
+        elif not change.keep_token:
+            removed.append("task_token")
+        if change.attention is not None:
+            update += ", attention = :attention"
+            extra["attention"] = change.attention
+        if change.release or change.deduct_from is not None:
             removed += ["hold_shard", "reserved_until"]
-        elif leave_holds:
+        elif change.leave_holds:
             removed += ["hold_shard"]  # out of the holds index; reserved_until stays as a record
         if removed:
             update += " REMOVE " + ", ".join(removed)
@@ -213,40 +270,47 @@ class DynamoOrderRepository:
         else:
             condition += "task_token = :seen"
             extra["seen"] = order.task_token
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": marshal({"pk": f"ORDER#{order.order_id}", "sk": "ORDER"}),
-                    "UpdateExpression": update,
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": values(
-                        to=str(to),
-                        now=now,
-                        seq=entry.seq,
-                        prev=order.timeline_seq,
-                        **{"from": str(order.status)},
-                        **extra,
-                    ),
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": marshal(self._entry(order.order_id, entry)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        ]
-        if release:
-            items += self._stock.release_items(_lines(order))
-        try:
-            client("dynamodb").transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                raise OrderStateConflict(f"Order {order.order_id} changed meanwhile; not moved to {to}.") from error
-            raise
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": marshal({"pk": f"ORDER#{order.order_id}", "sk": "ORDER"}),
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": values(
+                    to=str(to),
+                    now=entry.at,
+                    seq=entry.seq,
+                    prev=order.timeline_seq,
+                    **{"from": str(order.status)},
+                    **extra,
+                ),
+            }
+        }
+
+    def _entry_put(self, order_id: str, entry: TimelineEntry) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": marshal(self._entry(order_id, entry)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _shipment_put(self, shipment: Shipment) -> dict[str, Any]:
+        item = {"pk": f"ORDER#{shipment.order_id}", "sk": "SHIPMENT"} | shipment.model_dump(mode="json")
+        item["version"] = shipment.version + 1
+        put: dict[str, Any] = {"TableName": self._table, "Item": marshal(item)}
+        if shipment.version == 0:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :v"
+            put["ExpressionAttributeValues"] = values(v=shipment.version)
+        return {"Put": put}
+
+    def shipment(self, order_id: str) -> Shipment | None:
+        item = self._get({"pk": f"ORDER#{order_id}", "sk": "SHIPMENT"})
+        return Shipment.model_validate({k: v for k, v in item.items() if k in SHIPMENT_FIELDS}) if item else None
 
     def store_task_token(self, order: Order, task_token: str) -> None:
         try:

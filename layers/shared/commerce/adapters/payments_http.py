@@ -6,11 +6,9 @@ declines are 2xx/4xx answers with ``status: declined``."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from typing import Any
 
+from commerce.adapters.http import post_json
 from commerce.payments.errors import GatewayUnavailable
 from commerce.payments.models import GatewayAck
 
@@ -40,21 +38,7 @@ class HttpMerchantGateway:
         return self._post("/v1/refunds", body, idempotency_key)
 
     def _post(self, path: str, body: dict[str, Any], idempotency_key: str) -> GatewayAck:
-        request = urllib.request.Request(
-            self._base + path,
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json", "Idempotency-Key": idempotency_key},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                payload = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as error:
-            if error.code >= 500:
-                raise GatewayUnavailable(f"gateway answered {error.code} on {path}") from None
-            payload = json.loads(error.read() or b"{}")
-            if "status" not in payload:
-                raise GatewayUnavailable(f"gateway refused {path} with {error.code}") from None
-        except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
-            raise GatewayUnavailable(f"gateway unreachable on {path}: {type(error).__name__}") from None
+        status, payload = post_json(self._base + path, body, idempotency_key, self._timeout, GatewayUnavailable)
+        if status >= 400 and "status" not in payload:
+            raise GatewayUnavailable(f"gateway refused {path} with {status}")
         return GatewayAck.model_validate(payload)

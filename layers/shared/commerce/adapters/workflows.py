@@ -41,6 +41,27 @@ class StepFunctionsWorkflow:
             "output": json.loads(execution["output"]) if execution.get("output") else None,
         }
 
+    def ended_badly(self, since: float) -> list[dict[str, Any]]:
+        """Executions that FAILED, TIMED_OUT or were ABORTED and stopped at or after ``since``
+        (epoch seconds): name, status, stopped_at, and the error and cause when it failed."""
+        found: list[dict[str, Any]] = []
+        for status in ("FAILED", "TIMED_OUT", "ABORTED"):
+            pages = client("stepfunctions").get_paginator("list_executions")
+            for page in pages.paginate(stateMachineArn=self._arn, statusFilter=status):
+                for execution in page["executions"]:
+                    stopped = execution.get("stopDate")
+                    if stopped is None or stopped.timestamp() < since:
+                        continue
+                    found.append({"name": execution["name"], "status": status, "stopped_at": stopped.isoformat()})
+        for execution in found:
+            if execution["status"] == "FAILED":
+                described = client("stepfunctions").describe_execution(
+                    executionArn=self._execution_arn(execution["name"])
+                )
+                execution["error"] = described.get("error")
+                execution["cause"] = (described.get("cause") or "")[:500] or None
+        return found
+
 
 class StepFunctionsCallback:
     """Completes a task waiting with ``.waitForTaskToken``."""

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from commerce.common.errors import DomainError
 
@@ -19,6 +23,7 @@ class StaleSignature(DomainError):
     status, code, title = 401, "STALE_SIGNATURE", "Signature outside the replay window"
 
 
+M = TypeVar("M", bound=BaseModel)
 TOLERANCE_SECONDS = 300
 HEADER = "X-Signature"
 
@@ -57,3 +62,14 @@ def _parse(header: str | None) -> tuple[int, list[str]]:
     if timestamp is None or not signatures:
         raise InvalidSignature("The webhook signature does not verify.")
     return timestamp, signatures
+
+
+def signed_event(key: bytes, header: str | None, raw: bytes, model: type[M], invalid: type[DomainError]) -> M:
+    """A partner webhook's body as ``model``, once its signature verifies (the signature first:
+    an unsigned body is never parsed)."""
+    verify(key, header, raw, now=time.time())
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:5])
+        raise invalid(f"The webhook body is not valid: {problems}") from None

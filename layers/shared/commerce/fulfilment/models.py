@@ -85,6 +85,7 @@ class Shipment(BaseModel):
     requested_at: str
     updated_at: str
     last_occurred_at: str | None = Field(default=None, description="The newest carrier event applied")
+    version: int = Field(default=0, exclude=True, description="Optimistic concurrency: each write is conditional on it")
 
 
 def tracking_url(carrier: str | None, tracking_number: str | None) -> str | None:
@@ -137,7 +138,7 @@ class CarrierEvent(BaseModel):
     reason: Text | None = None
 
 
-class WebhookResult(BaseModel):
+class PartnerWebhookResult(BaseModel):
     applied: str | None = None
     ignored: str | None = None
     duplicate: bool | None = None

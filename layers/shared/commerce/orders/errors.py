@@ -29,6 +29,12 @@ class OrderStateConflict(Conflict):
     code = "ORDER_STATE_CONFLICT"
 
 
+class DuplicateEvent(Conflict):
+    """A partner event (by id) that was applied before: answered as a duplicate, changes nothing."""
+
+    code = "DUPLICATE_EVENT"
+
+
 class InvalidCursor(Unprocessable):
     code = "INVALID_CURSOR"
 

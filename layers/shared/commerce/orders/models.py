@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from commerce.checkout.models import InvoiceRequest
 from commerce.customers.models import AddressInput
+from commerce.fulfilment.models import Shipment
 from commerce.payments.models import TOKEN_PATTERN
 
 DEFAULT_PAYMENT_WINDOW_SECONDS = 1800
@@ -88,6 +89,8 @@ CANCELLABLE = frozenset(
     }
 )
 # the interception gate: from here on a cancel is refused and the customer requests a return
+# the order's story is over: nothing is waiting for it
+FINISHED = frozenset({S.COMPLETED, S.CANCELLED, S.EXPIRED, S.REJECTED, S.PAYMENT_DECLINED, S.RETURNED_TO_SENDER})
 PAST_GATE = frozenset({S.HANDED_TO_CARRIER, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.RETURNED_TO_SENDER})
 
 
@@ -142,6 +145,9 @@ class Order(BaseModel):
     created_at: str
     updated_at: str
     timeline_seq: int = Field(default=1, description="The sequence number of the last timeline entry")
+    attention: dict[str, Any] | None = Field(
+        default=None, description="Raised for staff by reconciliation: the workflow ended unexpectedly (why, when)"
+    )
     # The waiting workflow task's token (AwaitRetry, WaitForReview); never shown to customers. The
     # payment wait's token lives on the payment record (docs/orders.md section 4).
     task_token: str | None = Field(default=None, exclude=True)
@@ -184,6 +190,9 @@ class OrderDetail(BaseModel):
     order: Order
     timeline: list[TimelineEntry]
     payment: dict[str, Any] | None = Field(description="The payment's state (payments context); null before any")
+    shipment: Shipment | None = Field(
+        default=None, description="The shipment, its carrier, tracking link and tracking events; null before dispatch"
+    )
 
 
 class IdempotencyRecord(BaseModel):

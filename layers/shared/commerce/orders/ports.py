@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from commerce.fulfilment.models import Shipment
 from commerce.orders.models import IdempotencyRecord, Order, OrderStatus, TimelineEntry
+
+
+@dataclass(frozen=True)
+class OrderWrite:
+    """One atomic change to an order's partition: conditional on the order as it was read (status,
+    timeline_seq, stored task token), it may move the status, append a timeline entry, store or
+    drop the waiting task's token, release or deduct the stock, write the shipment (conditional on
+    its version) and claim a partner webhook's event id (a duplicate fails the whole write)."""
+
+    order: Order
+    to: OrderStatus | None = None  # None: the status stays
+    entry: TimelineEntry | None = None  # None: the order item is not touched (a shipment-only write)
+    task_token: str | None = None  # stored when given ...
+    keep_token: bool = False  # ... left as it is when True; otherwise removed
+    release: bool = False  # the order's reservations go back to available
+    deduct_from: str | None = None  # a warehouse: the goods left, on_hand and reserved go down
+    leave_holds: bool = False  # out of the holds index (reserved_until stays as a record)
+    shipment: Shipment | None = None  # written with version + 1, conditional on its version
+    claim: str | None = None  # "<partner>#<event id>": must not have been applied before
+    attention: dict[str, Any] | None = None  # raised for staff (reconciliation); kept when None
 
 
 class OrderRepository(Protocol):
@@ -36,6 +58,13 @@ class OrderRepository(Protocol):
         of the ``holds`` index (its stock stays reserved: the payment phase is over). Raises
         OrderStateConflict when someone else moved it first."""
         ...
+
+    def write(self, change: OrderWrite) -> None:
+        """Raises OrderStateConflict when the order or shipment changed meanwhile, DuplicateEvent
+        when the claimed partner event was applied before."""
+        ...
+
+    def shipment(self, order_id: str) -> Shipment | None: ...
 
     def store_task_token(self, order: Order, task_token: str) -> None:
         """Stores the waiting task's token, conditional on the order's status and timeline_seq.

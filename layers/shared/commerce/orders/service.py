@@ -137,7 +137,9 @@ class OrderService:
         window: Callable[[], int] = lambda: DEFAULT_PAYMENT_WINDOW_SECONDS,
         callback: Callback | None = None,
         risk_rules: Callable[[], risk.RiskRules] = risk.RiskRules,
+        recall: Callable[[str], str | None] | None = None,
     ) -> None:
+        self._recall = recall  # fulfilment's: tell the warehouse to put a cancelled order's goods back
         self._orders = orders
         self._workflow = workflow
         self._key = key
@@ -191,7 +193,8 @@ class OrderService:
         if order is None or order.customer_id != customer_id:
             raise OrderNotFound(f"No order {order_id}.")  # another customer's order is not yours to see
         payment = self._payments.state(order_id) if self._payments is not None else None
-        return OrderDetail(order=order, timeline=self._orders.timeline(order_id), payment=payment)
+        shipment = self._orders.shipment(order_id)
+        return OrderDetail(order=order, timeline=self._orders.timeline(order_id), payment=payment, shipment=shipment)
 
     def history(self, customer_id: str, limit: int, cursor: str | None) -> OrderPage:
         orders, next_cursor = self._orders.page(customer_id, limit, cursor)
@@ -210,6 +213,8 @@ class OrderService:
             case "authorised":
                 self._step(order, S.PAYMENT_AUTHORISED, "OrderPaymentAuthorised", _payment_detail(detail))
                 return {"order_id": order_id, "status": str(S.PAYMENT_AUTHORISED)}
+            case "accept":
+                return self._accept(order, detail)
             case "declined":
                 return self._declined(order, detail)
             case "await_payment_retry":
@@ -229,6 +234,22 @@ class OrderService:
             case "cancel":
                 return self._finish_cancel(order)
         raise ValueError(f"unknown action {action!r}")
+
+    def _accept(self, order: Order, detail: dict[str, Any]) -> dict[str, Any]:
+        """The happy path's one task after the payment: authorised, the risk check, and ready for
+        fulfilment unless a rule flags it (then WaitForReview). Each move is its own conditional
+        write, so a retried task carries on from where the last try stopped."""
+        if order.status is S.AWAITING_PAYMENT:
+            self._step(order, S.PAYMENT_AUTHORISED, "OrderPaymentAuthorised", _payment_detail(detail))
+            order = self._order(order.order_id)
+        if order.status is S.PAYMENT_AUTHORISED:
+            risk_found = self._risk_check(order)
+            if not risk_found["flagged"]:
+                self._ready(order)
+            return risk_found
+        if order.status in (S.READY_FOR_FULFILMENT, S.IN_REVIEW):  # a retry after the last move
+            return {"order_id": order.order_id, "flagged": order.status is S.IN_REVIEW, "reasons": []}
+        raise OrderStateConflict(f"Order {order.order_id} is {order.status}; it cannot be accepted.")
 
     def _declined(self, order: Order, detail: dict[str, Any]) -> dict[str, Any]:
         """awaiting_payment -> awaiting_payment_retry (the stock stays held for the rest of the
@@ -289,8 +310,10 @@ class OrderService:
 
     def _finish_cancel(self, order: Order) -> dict[str, Any]:
         """cancel_requested -> cancelled (one transaction: status, timeline, stock released), then
-        void or refund. Run by the workflow's Cancel state, or by the cancel endpoint itself when
-        no workflow task is waiting (ready_for_fulfilment)."""
+        the warehouse told to put back what it picked, then void or refund. Run by the workflow's
+        Cancel state."""
+        # the warehouse first: once the order says cancelled, the goods are back on the shelves
+        goods = self._recall(order.order_id) if self._recall is not None else None
         if order.status is S.CANCEL_REQUESTED:
             entries = self._orders.timeline(order.order_id)
             asked = next((e for e in reversed(entries) if e.type == "OrderCancellationRequested"), None)
@@ -299,7 +322,7 @@ class OrderService:
         elif order.status is not S.CANCELLED:
             raise OrderStateConflict(f"Order {order.order_id} is {order.status}; it was not asked to cancel.")
         payment = self._payments.release_payment(order.order_id) if self._payments is not None else None
-        return {"order_id": order.order_id, "status": str(S.CANCELLED), "payment": payment}
+        return {"order_id": order.order_id, "status": str(S.CANCELLED), "payment": payment, "goods": goods}
 
     # ---- requests that complete a waiting task (customer and staff routes) ------------------------------
     def retry_payment(self, customer_id: str, order_id: str, payment_token: str) -> Order:
@@ -339,8 +362,9 @@ class OrderService:
 
         One conditional write moves the status to cancel_requested. Then the waiting task, if any,
         is failed with ``OrderCancelled`` and the workflow's Cancel state finishes (void or refund,
-        release, cancelled). With no task waiting (ready_for_fulfilment: the workflow has
-        finished), this request finishes the cancel itself, through the same transition."""
+        release, goods put back, cancelled). With no token stored (the workflow is between tasks,
+        or the dispatch request is still queued), the next task or the dispatch handler finds
+        cancel_requested and fails itself."""
         for _ in range(5):
             order = self._order(order_id)
             if customer_id is not None and order.customer_id != customer_id:
@@ -366,17 +390,15 @@ class OrderService:
         raise OrderStateConflict(f"Order {order_id} keeps changing; try again.")
 
     def _stop_waiting(self, before: Order) -> None:
-        """Fail the waiting task with OrderCancelled; finish here when nothing waits."""
-        if before.status is S.READY_FOR_FULFILMENT:
-            self._finish_cancel(self._order(before.order_id))
-            return
+        """Fail the waiting task with OrderCancelled (the workflow's Cancel step finishes)."""
         token = before.task_token
         if before.status is S.AWAITING_PAYMENT and self._payments is not None:
             token = self._payments.task_token(before.order_id)
         if token:
             self._callback_required().fail(token, "OrderCancelled", "The order was cancelled.")
-        # No token (the workflow is between tasks): its next task finds cancel_requested and raises
-        # OrderCancelled, so the Cancel state runs all the same.
+        # No token (the workflow is between tasks, or the dispatch request is still queued): its next
+        # task or the dispatch handler finds cancel_requested and fails with OrderCancelled, so the
+        # Cancel state runs all the same.
 
     # ---- helpers -------------------------------------------------------------------------------------
     def _order(self, order_id: str) -> Order:
@@ -417,17 +439,7 @@ class OrderService:
         if not can_move(order.status, target):
             raise OrderStateConflict(f"Order {order.order_id} is {order.status}; cannot become {target}.")
         at = iso_at(self._now())
-        seq = order.timeline_seq + 1
-        entry = TimelineEntry(
-            event_id=f"{order.order_id}:{seq}",
-            seq=seq,
-            type=kind,
-            at=at,
-            by=by,
-            # what every event of the order says (the outbox publishes the entry as it is)
-            detail={"customer_id": order.customer_id, "status": str(target)}
-            | {k: v for k, v in detail.items() if v is not None},
-        )
+        entry = next_entry(order, target, kind, detail, by, at)
         self._orders.move(
             order,
             target,
@@ -437,6 +449,21 @@ class OrderService:
             task_token=task_token,
             leave_holds=target is S.PAYMENT_AUTHORISED,
         )
+
+
+def next_entry(order: Order, status: OrderStatus, kind: str, detail: dict[str, Any], by: str, at: str) -> TimelineEntry:
+    """The order's next timeline entry (``event_id`` = ``<order_id>:<seq>``); every event of an
+    order says whose it is and the status it leaves the order in (the outbox publishes it as is)."""
+    seq = order.timeline_seq + 1
+    return TimelineEntry(
+        event_id=f"{order.order_id}:{seq}",
+        seq=seq,
+        type=kind,
+        at=at,
+        by=by,
+        detail={"customer_id": order.customer_id, "status": str(status)}
+        | {k: v for k, v in detail.items() if v is not None},
+    )
 
 
 def return_url(order_id: str) -> str:

@@ -8,7 +8,8 @@ swept; ask Step Functions about the execution named by the order id; RUNNING -> 
 workflow's own timeout releases it); otherwise ONE transaction: the status to ``expired``
 (conditional on the status and ``timeline_seq`` read), the ``OrderExpired`` timeline entry (by
 ``system:sweeper``, so the outbox publishes it), the stock release, and the hold attributes removed
-(the index forgets the order). Conditional writes make it idempotent and safe to run concurrently
+(the index forgets the order); then any authorisation the dead workflow left is voided (the
+payments service is idempotent). Conditional writes make it idempotent and safe to run concurrently
 with itself and with the workflow: the loser gets a conflict and moves on."""
 
 from __future__ import annotations
@@ -38,11 +39,22 @@ class Executions(Protocol):
     def describe(self, name: str) -> dict[str, Any] | None: ...
 
 
+class ReleasedPayments(Protocol):
+    def release_payment(self, order_id: str) -> str | None: ...
+
+
 class Sweeper:
-    def __init__(self, orders: SweptOrders, executions: Executions, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        orders: SweptOrders,
+        executions: Executions,
+        now: Callable[[], float] = time.time,
+        payments: ReleasedPayments | None = None,
+    ) -> None:
         self._orders = orders
         self._executions = executions
         self._now = now
+        self._payments = payments
 
     def sweep(self) -> dict[str, list[str]]:
         """What happened to each order found: released, running (left), skipped (not waiting for
@@ -91,5 +103,7 @@ class Sweeper:
             self._orders.move(order, OrderStatus.EXPIRED, entry, release=True, now=at)
         except OrderStateConflict:
             return "conflict"
+        if self._payments is not None:  # a dead workflow may have left an authorisation behind: void it
+            self._payments.release_payment(order_id)
         logger.info("hold released", extra={"order_id": order_id, "execution_status": entry.detail["execution_status"]})
         return "released"

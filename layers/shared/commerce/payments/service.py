@@ -166,16 +166,28 @@ class PaymentService:
         ack = self._gateway_required().authorise(token, amount, currency, send.idempotency_key, order_id)
         return self._on_authorise_ack(order_id, send.idempotency_key, ack)
 
-    def move(self, operation: Operation, order_id: str, amount: int | None) -> Payment:
-        """Capture (partial allowed), void or refund."""
+    def move(self, operation: Operation, order_id: str, amount: int | None, number: int | None = None) -> Payment:
+        """Capture (partial allowed), void or refund. ``number`` names the operation explicitly (the
+        workflow's capture at hand-over is capture 1): a retried task whose first try reached the
+        gateway (a timeout after the bank captured) finds that movement and re-sends it with the
+        same idempotency key, or answers it when done, instead of asking for a second capture."""
         now = self._now()
         send: Movement | None = None
+        done: Movement | None = None
 
         def change(p: Payment | None) -> Payment | None:
-            nonlocal send
-            send = None
+            nonlocal send, done
+            send = done = None
             if p is None:
                 raise PaymentNotFound(f"No payment for order {order_id}.")
+            if number is not None:
+                named = next((m for m in p.movements if m.operation is operation and m.sequence == number), None)
+                if named is not None and named.state == "requested":
+                    send = named  # a retry: the same key again
+                    return None
+                if named is not None:
+                    done = named
+                    return None
             in_flight = next((m for m in p.movements if m.state == "requested"), None)
             if in_flight is not None:
                 if in_flight.operation is operation and (amount is None or amount == in_flight.amount):
@@ -188,7 +200,7 @@ class PaymentService:
             rules.next_status(
                 operation, p.status, amount=value, authorised=p.amount, captured=p.captured, refunded=p.refunded
             )
-            n = 1 + sum(1 for m in p.movements if m.operation is operation)
+            n = number or 1 + sum(1 for m in p.movements if m.operation is operation)
             key = rules.idempotency_key(order_id, operation, n)
             send = Movement(operation=operation, sequence=n, idempotency_key=key, amount=value, at=now)
             p.movements.append(send)
@@ -196,7 +208,10 @@ class PaymentService:
             return p
 
         payment = self._commit(order_id, change)
-        assert payment is not None and send is not None
+        assert payment is not None
+        if done is not None:
+            return payment  # applied, or refused: the caller reads the movement
+        assert send is not None
         last = payment.last_attempt
         pending_reference = last.reference if last is not None and payment.status is S.PENDING else None
         reference = payment.authorisation_reference or pending_reference or ""

@@ -84,6 +84,21 @@ class PaymentsReader:
             return "refunded"
         return None
 
+    def capture_for_dispatch(self, order_id: str) -> int:
+        """Capture 1, all of the authorisation, named explicitly so a retried Ship task never asks
+        for a second capture (docs/payments.md)."""
+        from commerce.fulfilment.errors import CaptureRefused
+        from commerce.payments.models import Operation
+
+        payment = self._service.get(order_id)
+        first = next((m for m in payment.movements if m.operation is Operation.CAPTURE and m.sequence == 1), None)
+        amount = first.amount if first is not None else payment.amount - payment.captured
+        after = self._service.move(Operation.CAPTURE, order_id, amount, number=1)
+        done = next(m for m in after.movements if m.operation is Operation.CAPTURE and m.sequence == 1)
+        if done.state == "refused":
+            raise CaptureRefused(f"The bank refused capturing order {order_id}: {done.decline_code}.")
+        return int(done.amount)
+
     def task_token(self, order_id: str) -> str | None:
         from commerce.payments.errors import PaymentNotFound
 
@@ -124,7 +139,7 @@ def read_service() -> OrderService:
     from commerce.payments.service import PaymentService
 
     payments = PaymentsReader(PaymentService(DynamoPaymentRepository(from_env(ReadEnv).payments_table)))
-    return OrderService(DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", _NoStock()), payments=payments)
+    return OrderService(DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", NoStock()), payments=payments)
 
 
 class TransitionEnv(EnvModel):
@@ -154,7 +169,14 @@ def transition_service() -> OrderService:
         DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", DynamoStockRepository(env.inventory_table)),
         payments=PaymentsReader(operate_service()),
         risk_rules=risk_rules,
+        recall=_recall,
     )
+
+
+def _recall(order_id: str) -> str | None:
+    from commerce.wiring.fulfilment import workflow_service
+
+    return workflow_service().recall(order_id)
 
 
 class ReviewEnv(EnvModel):
@@ -179,18 +201,19 @@ def review_service() -> OrderService:
 
 @cache
 def cancel_service() -> OrderService:
-    """Customer and staff cancel (orders-cancel): may finish the cancel itself, so it voids or
-    refunds through the payments service like the workflow's tasks."""
-    from commerce.adapters.inventory_dynamo import DynamoStockRepository
+    """Customer and staff cancel (orders-cancel): one conditional move, then the waiting task is
+    failed; the payment wait's token is on the payment record. The workflow's Cancel step does
+    the rest (void or refund, stock, goods put back)."""
     from commerce.adapters.orders_dynamo import DynamoOrderRepository
+    from commerce.adapters.payments_dynamo import DynamoPaymentRepository
     from commerce.adapters.workflows import StepFunctionsCallback
     from commerce.orders.service import OrderService
-    from commerce.wiring.payments import operate_service
+    from commerce.payments.service import PaymentService
 
-    env = from_env(TransitionEnv)
+    payments = PaymentsReader(PaymentService(DynamoPaymentRepository(from_env(ReadEnv).payments_table)))
     return OrderService(
-        DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", DynamoStockRepository(env.inventory_table)),
-        payments=PaymentsReader(operate_service()),
+        DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", NoStock()),
+        payments=payments,
         callback=StepFunctionsCallback(),
     )
 
@@ -203,17 +226,20 @@ def retry_service() -> OrderService:
     from commerce.orders.service import OrderService
 
     return OrderService(
-        DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", _NoStock()), callback=StepFunctionsCallback()
+        DynamoOrderRepository(from_env(OrdersEnv).orders_table, "", NoStock()), callback=StepFunctionsCallback()
     )
 
 
-class _NoStock:
-    """Reads never touch stock."""
+class NoStock:
+    """Services that never touch stock."""
 
     def reservation_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]:
         raise RuntimeError("read-only")
 
     def release_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]:
+        raise RuntimeError("read-only")
+
+    def deduct_items(self, lines: list[tuple[str, int]], warehouse: str) -> list[dict[str, Any]]:
         raise RuntimeError("read-only")
 
     def levels(self, skus: list[str]) -> dict[str, Any]:

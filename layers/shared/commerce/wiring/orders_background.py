@@ -1,5 +1,5 @@
-"""Orders' background functions: the outbox publisher (orders-publish-events) and the reservation
-sweeper (orders-sweep-reservations)."""
+"""Orders' background functions: the outbox publisher (orders-publish-events), the reservation
+sweeper (orders-sweep-reservations) and reconciliation (orders-reconcile)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from commerce.common.settings import EnvModel, from_env
 
 if TYPE_CHECKING:
     from commerce.orders.outbox import Outbox
+    from commerce.orders.reconcile import Reconciler
     from commerce.orders.sweeper import Sweeper
 
 
@@ -37,9 +38,31 @@ def sweeper() -> Sweeper:
     from commerce.adapters.orders_dynamo import DynamoOrderRepository
     from commerce.adapters.workflows import StepFunctionsWorkflow
     from commerce.orders.sweeper import Sweeper
+    from commerce.wiring.orders import PaymentsReader
+    from commerce.wiring.payments import operate_service
 
     env = from_env(SweeperEnv)
     return Sweeper(
         DynamoOrderRepository(env.orders_table, "", DynamoStockRepository(env.inventory_table)),
+        StepFunctionsWorkflow(env.order_lifecycle_state_machine_arn),
+        payments=PaymentsReader(operate_service()),
+    )
+
+
+class ReconcilerEnv(EnvModel):
+    orders_table: str
+    order_lifecycle_state_machine_arn: str
+
+
+@cache
+def reconciler() -> Reconciler:
+    from commerce.adapters.orders_dynamo import DynamoOrderRepository
+    from commerce.adapters.workflows import StepFunctionsWorkflow
+    from commerce.orders.reconcile import Reconciler
+    from commerce.wiring.orders import NoStock
+
+    env = from_env(ReconcilerEnv)
+    return Reconciler(
+        DynamoOrderRepository(env.orders_table, "", NoStock()),
         StepFunctionsWorkflow(env.order_lifecycle_state_machine_arn),
     )
