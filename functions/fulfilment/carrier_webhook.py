@@ -10,10 +10,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from commerce.common.api import api_handler, make_resolver
-from commerce.common.observability import logger, metrics
-from commerce.common.signatures import signed_event
-from commerce.fulfilment.errors import InvalidWebhook
 from commerce.fulfilment.models import CarrierEvent, PartnerWebhookResult
+from commerce.fulfilment.webhooks import receive
 from commerce.wiring.fulfilment import webhook_service
 from commerce.wiring.payments import signing_keys
 
@@ -24,12 +22,8 @@ app = make_resolver()
 def carrier_webhook(
     x_signature: Annotated[str | None, Header(alias="X-Signature", description="t=<unix>,v1=<hex hmac>")] = None,
 ) -> PartnerWebhookResult:
-    raw = (app.current_event.decoded_body or "").encode()
-    event = signed_event(signing_keys().key("carrier"), x_signature, raw, CarrierEvent, InvalidWebhook)
-    logger.append_keys(order_id=event.order_id, webhook_event_id=event.event_id, webhook_type=event.type)
-    result = webhook_service().on_carrier_event(event)
-    metrics.add_metric(name="CarrierWebhooks", unit="Count", value=1)
-    return result
+    key = signing_keys().key("carrier")
+    return receive(app, key, x_signature, CarrierEvent, webhook_service().on_carrier_event, "CarrierWebhooks")
 
 
 handler = api_handler(app)

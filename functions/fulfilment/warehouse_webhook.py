@@ -11,10 +11,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from commerce.common.api import api_handler, make_resolver
-from commerce.common.observability import logger, metrics
-from commerce.common.signatures import signed_event
-from commerce.fulfilment.errors import InvalidWebhook
 from commerce.fulfilment.models import PartnerWebhookResult, WarehouseEvent
+from commerce.fulfilment.webhooks import receive
 from commerce.wiring.fulfilment import webhook_service
 from commerce.wiring.payments import signing_keys
 
@@ -25,12 +23,8 @@ app = make_resolver()
 def warehouse_webhook(
     x_signature: Annotated[str | None, Header(alias="X-Signature", description="t=<unix>,v1=<hex hmac>")] = None,
 ) -> PartnerWebhookResult:
-    raw = (app.current_event.decoded_body or "").encode()
-    event = signed_event(signing_keys().key("warehouse"), x_signature, raw, WarehouseEvent, InvalidWebhook)
-    logger.append_keys(order_id=event.order_id, webhook_event_id=event.event_id, webhook_type=event.type)
-    result = webhook_service().on_warehouse_event(event)
-    metrics.add_metric(name="WarehouseWebhooks", unit="Count", value=1)
-    return result
+    key = signing_keys().key("warehouse")
+    return receive(app, key, x_signature, WarehouseEvent, webhook_service().on_warehouse_event, "WarehouseWebhooks")
 
 
 handler = api_handler(app)

@@ -123,25 +123,39 @@ class FulfilmentService:
 
     # ---- the warehouse's webhooks -----------------------------------------------------------------------
     def on_warehouse_event(self, event: WarehouseEvent) -> PartnerWebhookResult:
-        claim = f"warehouse#{event.event_id}"
-        for _ in range(ATTEMPTS):
-            order = self._order(event.order_id)
-            shipment = self._shipment(event.order_id)
+        def apply(order: Order, shipment: Shipment, claim: str) -> PartnerWebhookResult:
             if shipment.dispatch_id is not None and shipment.dispatch_id != event.dispatch_id:
                 return PartnerWebhookResult(ignored="another dispatch")
+            if event.type == "dispatch.handed_to_carrier":
+                return self._hand_over(order, shipment, event, claim)
+            if event.type == "dispatch.exception":
+                return self._exception(order, shipment, event, claim)
+            return self._stage(order, shipment, event, claim)
+
+        resume = self._resume_dispatch if event.type == "dispatch.handed_to_carrier" else None
+        return self._apply_once(event.order_id, f"warehouse#{event.event_id}", apply, resume)
+
+    def _apply_once(
+        self,
+        order_id: str,
+        claim: str,
+        apply: Callable[[Order, Shipment, str], PartnerWebhookResult],
+        on_duplicate: Callable[[Order], None] | None,
+    ) -> PartnerWebhookResult:
+        """A partner event, applied at most once: re-read and try again when the order moved
+        meanwhile; a duplicate (its claim exists) changes nothing, but may finish what the first
+        delivery could not (complete the waiting task)."""
+        for _ in range(ATTEMPTS):
+            order, shipment = self._order(order_id), self._shipment(order_id)
             try:
-                if event.type == "dispatch.handed_to_carrier":
-                    return self._hand_over(order, shipment, event, claim)
-                if event.type == "dispatch.exception":
-                    return self._exception(order, shipment, event, claim)
-                return self._stage(order, shipment, event, claim)
+                return apply(order, shipment, claim)
             except DuplicateEvent:
-                if event.type == "dispatch.handed_to_carrier":
-                    self._resume_dispatch(self._order(event.order_id))
+                if on_duplicate is not None:
+                    on_duplicate(self._order(order_id))
                 return PartnerWebhookResult(duplicate=True)
             except OrderStateConflict:
                 continue
-        raise OrderStateConflict(f"Order {event.order_id} keeps changing; send the event again.")
+        raise OrderStateConflict(f"Order {order_id} keeps changing; send the event again.")
 
     def _stage(self, order: Order, shipment: Shipment, event: WarehouseEvent, claim: str) -> PartnerWebhookResult:
         stage = STAGES[event.type]
@@ -211,23 +225,15 @@ class FulfilmentService:
 
     # ---- the carriers' webhooks ---------------------------------------------------------------------------
     def on_carrier_event(self, event: CarrierEvent) -> PartnerWebhookResult:
-        claim = f"carrier#{event.event_id}"
-        for _ in range(ATTEMPTS):
-            order = self._order(event.order_id)
-            shipment = self._shipment(event.order_id)
+        def apply(order: Order, shipment: Shipment, claim: str) -> PartnerWebhookResult:
             if shipment.tracking_number is None:
                 raise NotReadyYet(f"Order {event.order_id} has not been handed to a carrier yet.")
             if shipment.tracking_number != event.tracking_number:
                 return PartnerWebhookResult(ignored="another tracking number")
-            try:
-                return self._track(order, shipment, event, claim)
-            except DuplicateEvent:
-                if event.type == "shipment.delivered":
-                    self._resume_delivery(self._order(event.order_id))
-                return PartnerWebhookResult(duplicate=True)
-            except OrderStateConflict:
-                continue
-        raise OrderStateConflict(f"Order {event.order_id} keeps changing; send the event again.")
+            return self._track(order, shipment, event, claim)
+
+        resume = self._resume_delivery if event.type == "shipment.delivered" else None
+        return self._apply_once(event.order_id, f"carrier#{event.event_id}", apply, resume)
 
     def _track(self, order: Order, shipment: Shipment, event: CarrierEvent, claim: str) -> PartnerWebhookResult:
         kind = ShipmentStatus(event.type.removeprefix("shipment."))
