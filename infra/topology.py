@@ -375,6 +375,7 @@ TOPOLOGY = Topology(
             http=(Http("POST", "/webhooks/payments", WEBHOOK),),
             tables=(("payments", W),),
             secrets=("webhook-signing-keys",),
+            endpoints=("payment-gateway",),  # voids an authorisation that arrives after the order ended
             publishes=True,
             completes_tasks=True,
         ),

@@ -73,6 +73,7 @@ class _Effects:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     complete: tuple[str, dict[str, Any]] | None = None  # (task token, output)
     result: dict[str, Any] = field(default_factory=dict)
+    void_late: str | None = None  # the reference of an authorisation that came after we voided
 
 
 class PaymentService:
@@ -215,6 +216,11 @@ class PaymentService:
         last = payment.last_attempt
         pending_reference = last.reference if last is not None and payment.status is S.PENDING else None
         reference = payment.authorisation_reference or pending_reference or ""
+        if operation is Operation.VOID and not reference:
+            # the gateway never acknowledged the authorisation (it timed out): there is nothing to
+            # void by reference. Voided here; a late ``authorised`` is voided at the gateway on arrival.
+            self._apply(order_id, Outcome.VOIDED, send.idempotency_key, None, None, None, "nothing at the gateway")
+            return self.get(order_id)
         gateway = self._gateway_required()
         key, value = send.idempotency_key, send.amount
         match operation:
@@ -339,6 +345,9 @@ class PaymentService:
             return p
 
         self._commit(order_id, change)
+        if effects.void_late is not None and self._gateway is not None:
+            self._gateway.void(effects.void_late, f"{order_id}:void-late:{effects.void_late}", order_id)
+            logger.info("late authorisation voided at the gateway", extra={"order_id": order_id})
         for detail_type, detail in effects.events:
             if self._events is not None:
                 self._events.publish(SOURCE, detail_type, detail)
@@ -364,6 +373,8 @@ class PaymentService:
         if attempt is not p.last_attempt:
             return ignore(p, "a later attempt superseded it")
         if not rules.allowed(outcome, p.status):
+            if outcome is Outcome.AUTHORISED and p.status is S.VOIDED and reference:
+                effects.void_late = reference  # the money must not stay held: void it at the gateway
             return ignore(p, f"payment is {p.status}")
         p.status = rules.next_status(outcome, p.status)
         attempt.outcome = str(outcome)

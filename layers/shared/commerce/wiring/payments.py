@@ -29,12 +29,14 @@ class WebhookEnv(EnvModel):
 def webhook_service() -> PaymentService:
     from commerce.adapters.events import EventBridgePublisher
     from commerce.adapters.payments_dynamo import DynamoPaymentRepository
+    from commerce.adapters.payments_http import HttpMerchantGateway
     from commerce.adapters.workflows import StepFunctionsCallback
     from commerce.payments.service import PaymentService
 
     env = from_env(PaymentsEnv)
     return PaymentService(
         DynamoPaymentRepository(env.payments_table),
+        gateway=HttpMerchantGateway(from_env(GatewayEnv).payment_gateway_url),  # voids late authorisations
         events=EventBridgePublisher(env.event_bus_name),
         callback=StepFunctionsCallback(),
     )
