@@ -314,6 +314,11 @@ class Function:
         return f"functions.{self.context}.{self.operation}.handler"
 
     @property
+    def audits(self) -> bool:
+        """It has staff routes that change things: each success is written to the audit log."""
+        return any(route.auth is AuthKind.STAFF and route.method != "GET" for route in self.http)
+
+    @property
     def stream_dlq(self) -> str | None:
         """The stream trigger's on-failure destination: an implicit queue, named after the function."""
         return f"{self.name}-stream-dlq" if self.stream else None
@@ -393,6 +398,8 @@ def _one(items: tuple[Any, ...], name: str, key: Callable[[Any], str]) -> Any:
     raise KeyError(name)
 
 
+AUDIT_TABLE = "audit"  # every function with staff write routes appends to it (Function.audits)
+
 # Environment values that differ between functions by design. The local cloud runs every handler in
 # one process: it keeps these out of the shared environment and applies INIT_ENV while it imports a
 # handler (its init phase, when handlers read them).
@@ -415,6 +422,8 @@ def function_env(topology: Topology, fn: Function, resolve: Resolve) -> dict[str
     }
     for table, _access in fn.tables:
         env[topology.table(table).env] = resolve("table", table)
+    if fn.audits:
+        env[topology.table(AUDIT_TABLE).env] = resolve("table", AUDIT_TABLE)
     for queue in fn.sends_to:
         env[topology.queue(queue).env] = resolve("queue", queue)
     for machine in fn.starts:

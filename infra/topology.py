@@ -79,6 +79,8 @@ TOPOLOGY = Topology(
             stream=True,
             ttl="expires_at",  # partner webhook de-duplication items (WEBHOOK#<partner>#<event id>)
         ),
+        # The audit log: every staff write (who, what, before, after, when), by entity and by day.
+        Table("audit", indexes=(Index("by_day", "day", "at"),)),
         # Emails sent (one item per order event and template: de-duplication and the resend log).
         Table("notifications", ttl="expires_at"),
     ),
@@ -428,6 +430,10 @@ TOPOLOGY = Topology(
             sends_email=True,
             timeout=30,
         ),
+        # ---- back office: staff, permissions and the audit log (docs/back-office.md) -------------------
+        # ---- back office: orders (docs/back-office.md) -------------------------------------------------
+        # ---- back office: catalogue and the CSV import (docs/back-office.md) ---------------------------
+        # ---- back office: inventory, customers and the dashboard (docs/back-office.md) -----------------
     ),
     # ---- secrets, identities ---------------------------------------------------------------------
     secrets=(

@@ -25,7 +25,7 @@ from constructs import Construct
 
 from infra.constructs.nag import acknowledge
 from infra.layer import BOOKKEEPING, Bundle
-from infra.model import Access, Function, StreamTrigger, Topology, function_env
+from infra.model import AUDIT_TABLE, Access, Function, StreamTrigger, Topology, function_env
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -147,6 +147,8 @@ class Functions(Construct):
                 table.grant_read_write_data(fn)
             else:
                 table.grant_read_data(fn)
+        if spec.audits:  # append-only: it may write audit entries, never read or change them
+            deps.tables[AUDIT_TABLE].grant(fn, "dynamodb:BatchWriteItem", "dynamodb:PutItem")
         if spec.publishes:
             deps.bus.grant_put_events_to(fn)
         for queue in spec.sends_to:

@@ -23,6 +23,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from commerce.audit import log as audit_log
 from commerce.common.errors import DomainError
 from commerce.common.observability import logger, metrics, tracer
 from commerce.staff.permissions import Permission, permissions_of
@@ -196,7 +197,14 @@ def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambda
         refused = authorise_staff(event, required) or refuse_unknown_query_parameters(event, declared)
         if refused is not None:
             return _to_proxy(refused)
-        return app.resolve(event, context)
+        route = f"{event.get('httpMethod')} {event.get('resource')}"
+        if route not in required or event.get("httpMethod") == "GET":
+            return app.resolve(event, context)
+        audit_log.begin()  # a staff write: what it changed is recorded once it succeeded
+        response = app.resolve(event, context)
+        if 200 <= int(response.get("statusCode", 500)) < 300:
+            _audit(event, int(response["statusCode"]))
+        return response
 
     return handler
 
@@ -208,3 +216,16 @@ def _to_proxy(response: Response[str]) -> dict[str, Any]:
         "body": response.body,
         "isBase64Encoded": False,
     }
+
+
+def _audit(event: dict[str, Any], status: int) -> None:
+    """Write the audit entries of a staff write that succeeded (docs/back-office.md). The change is
+    already stored: a failure here is logged and counted (alarm on AuditWriteFailures), never
+    turned into an error the caller would retry."""
+    try:
+        from commerce.adapters.audit_dynamo import DynamoAuditLog
+
+        DynamoAuditLog(os.environ["AUDIT_TABLE"]).write(audit_log.entries(event, status))
+    except Exception:
+        logger.exception("audit entries not written")
+        metrics.add_metric(name="AuditWriteFailures", unit="Count", value=1)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from commerce.audit import log as audit_log
 from commerce.checkout.errors import InvalidQuoteToken
 from commerce.checkout.tokens import QuoteClaims, owner_of, verify
 from commerce.common.clock import iso, new_id
@@ -355,7 +356,9 @@ class OrderService:
             self._step(order, S.REJECTED, "OrderRejected", {"reason": reason or "rejected"}, by=f"staff:{staff}")
         decision = "approved" if approve else "rejected"
         self._callback_required().succeed(token, {"decision": decision, "by": f"staff:{staff}"})
-        return self._order(order_id)
+        after = self._order(order_id)
+        audit_log.changed("orders", order_id, {"status": str(order.status)}, {"status": str(after.status)} | detail)
+        return after
 
     def cancel(self, order_id: str, by: str, reason: str | None, customer_id: str | None = None) -> Order:
         """A customer's (own orders only) or staff cancel, before the interception gate.
@@ -386,7 +389,9 @@ class OrderService:
             except OrderStateConflict:
                 continue  # moved meanwhile (the workflow or a hand-over): decide again on the new status
             self._stop_waiting(order)
-            return self._order(order_id)
+            after = self._order(order_id)
+            audit_log.changed("orders", order_id, {"status": str(order.status)}, {"status": str(after.status)} | detail)
+            return after
         raise OrderStateConflict(f"Order {order_id} keeps changing; try again.")
 
     def _stop_waiting(self, before: Order) -> None:
