@@ -148,7 +148,12 @@ class Functions(Construct):
             else:
                 table.grant_read_data(fn)
         if spec.audits:  # append-only: it may write audit entries, never read or change them
-            deps.tables[AUDIT_TABLE].grant(fn, "dynamodb:BatchWriteItem", "dynamodb:PutItem")
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:BatchWriteItem", "dynamodb:PutItem"],
+                    resources=[deps.tables[AUDIT_TABLE].table_arn],  # the table only, not its indexes
+                )
+            )
         if spec.publishes:
             deps.bus.grant_put_events_to(fn)
         for queue in spec.sends_to:

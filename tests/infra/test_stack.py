@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from cdksynth import Synth
 
-from infra.model import Access, AuthKind, Function, Topology, cdk_json_context, function_env
+from infra.model import AUDIT_TABLE, Access, AuthKind, Function, Topology, cdk_json_context, function_env
 from infra.topology import TOPOLOGY
 
 
@@ -122,9 +122,11 @@ def test_function_grants_follow_declaration(cdk_synth: Synth, fn: Function) -> N
         actions = _actions(statements, s.logical_id(f"Data/{table}/Resource"))
         assert "dynamodb:GetItem" in actions and "dynamodb:Query" in actions
         assert ("dynamodb:PutItem" in actions) is (access is Access.WRITE), table
-    undeclared = {t.name for t in TOPOLOGY.tables} - {t for t, _ in fn.tables}
+    undeclared = {t.name for t in TOPOLOGY.tables} - {t for t, _ in fn.tables} - {AUDIT_TABLE}
     for table in undeclared:
         assert not _actions(statements, s.logical_id(f"Data/{table}/Resource")), table
+    audit = _actions(statements, s.logical_id(f"Data/{AUDIT_TABLE}/Resource"))
+    assert audit == ({"dynamodb:BatchWriteItem", "dynamodb:PutItem"} if fn.audits else set())  # append-only
     all_actions = {a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
     assert ("events:PutEvents" in all_actions) is fn.publishes
     for queue in fn.sends_to:
