@@ -20,10 +20,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-dev: setup  ## run the whole platform locally (local cloud + demo data), print its URLs
+dev: setup admin  ## run the whole platform locally (local cloud + demo data), print its URLs
 	$(PY) -m local $(ARGS)
 
-test: setup lint typecheck  ## every test tier: unit, integration, infra, e2e
+test: setup lint typecheck admin-typecheck admin browser-deps  ## every test tier: unit, integration, infra, e2e, browser
 	$(PY) -m pytest -n 2 --dist loadfile
 
 test-unit: setup
@@ -34,6 +34,36 @@ test-infra: setup
 	$(PY) -m pytest tests/infra -q
 test-e2e: setup
 	$(PY) -m pytest tests/e2e -q
+test-browser: setup admin browser-deps  ## the admin SPA in chromium against a local cloud
+	$(PY) -m pytest tests/browser -q
+
+# ---- the admin SPA (admin/): built by `make dev` and `make test`, rebuilt only when admin/ changed --
+ADMIN_SOURCES := $(shell find admin/src -type f 2>/dev/null) admin/index.html admin/vite.config.ts admin/tsconfig.json
+.PHONY: admin admin-typecheck browser-deps test-browser
+
+admin: admin/dist/index.html  ## build the admin SPA into admin/dist (served at /admin/ by the local cloud)
+
+admin/node_modules/.installed: admin/package.json admin/package-lock.json
+	cd admin && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+admin/dist/index.html: admin/node_modules/.installed $(ADMIN_SOURCES)
+	cd admin && npx vite build --logLevel warn
+	touch $@
+
+admin-typecheck: admin/node_modules/.installed
+	cd admin && npx tsc --noEmit
+
+# Playwright drives Debian's chromium (`playwright install` cannot download its browser here).
+browser-deps: .venv/.browser-installed
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then s=; else s="sudo -n"; fi; \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $$s apt-get update -qq && $$s env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+.venv/.browser-installed: tests/browser/requirements.txt $(STAMP)
+	.venv/bin/pip install --quiet -r tests/browser/requirements.txt
+	touch $@
 
 lint: setup
 	.venv/bin/ruff check .

@@ -300,6 +300,7 @@ class Function:
     secrets: tuple[str, ...] = ()
     sends_email: bool = False
     user_pools: tuple[str, ...] = ()  # pools it calls Cognito on (sign-up, sign-in, ...)
+    administers_pools: tuple[str, ...] = ()  # pools it calls Cognito's admin APIs on (IAM-granted)
     endpoints: tuple[str, ...] = ()  # external systems it calls (base URL in its environment)
     completes_tasks: bool = False  # SendTaskSuccess/Failure on Step Functions task tokens
     memory: int = 512
@@ -439,7 +440,7 @@ def function_env(topology: Topology, fn: Function, resolve: Resolve) -> dict[str
             env[topology.queue(queue).env] = resolve("queue", queue)
     if fn.sends_email:
         env[topology.email.env] = topology.email.address
-    for pool_name in fn.user_pools:
+    for pool_name in dict.fromkeys((*fn.user_pools, *fn.administers_pools)):
         pool = topology.user_pool(pool_name)
         env[pool.env] = resolve("user_pool", pool_name)
         env[pool.client_env] = resolve("user_pool_client", pool_name)

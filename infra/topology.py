@@ -7,6 +7,7 @@ Read it top to bottom as the platform's one-page architecture.
 
 from __future__ import annotations
 
+from commerce.reports.models import REPORTED_ORDER_EVENTS
 from commerce.staff.permissions import Permission, StaffGroup
 from infra.model import (
     Access,
@@ -48,20 +49,25 @@ QUEUES = (
     Queue("warehouse-dispatch", visibility_timeout=60, max_receives=5),
     # Order events that email the customer.
     Queue("notifications", visibility_timeout=60, max_receives=5),
+    # Order events counted for the dashboard (back office).
+    Queue("reports", visibility_timeout=60, max_receives=5),
 )
 
 TOPOLOGY = Topology(
     # ---- data --------------------------------------------------------------------------------
     tables=(
-        # Products, variants (SKUs), reference data (categories, brands, attributes), collections.
-        Table("catalog", stream=True),
+        # Products, variants (SKUs), reference data (categories, brands, attributes), collections,
+        # CSV import records. by_kind: sparse, products and SKU claims in key order (the back office).
+        Table("catalog", indexes=(Index("by_kind", "kind", "kind_key"),), stream=True),
         # Search: one document per active product (built from catalogue events) and the compact,
         # compressed snapshot of all of them that listing and search load into memory.
         Table("search", ttl="expires_at"),  # search-term log entries expire after 90 days
-        # Stock per SKU per warehouse (on_hand, reserved) and back-order estimates.
-        Table("inventory"),
-        # Customer profiles and address books, keyed by the Cognito subject.
-        Table("customers"),
+        # Stock per SKU per warehouse (on_hand, reserved) and back-order estimates; each SKU's change
+        # log, the back office's SKU list and low-stock list. The stream: inventory-watch-stock.
+        Table("inventory", stream=True),
+        # Customer profiles and address books, keyed by the Cognito subject; staff notes. directory:
+        # the back office's list (profiles, newest first) and prefix search (TERM# entries).
+        Table("customers", indexes=(Index("directory", "dir_pk", "dir_sk"),)),
         # Carts, anonymous (by cart id) or a customer's; expire through TTL.
         Table("carts", indexes=(Index("by_customer", "customer_id"),), ttl="expires_at"),
         # Payment records (one per order, with every authorisation attempt and capture/void/refund)
@@ -70,19 +76,27 @@ TOPOLOGY = Topology(
         # Orders (ORDER#<id>/ORDER), their timelines (EVENT#<seq>, the outbox rows) and placement
         # idempotency records. by_customer: a customer's history; holds: sparse, orders holding stock
         # (HOLD#0..7, reserved_until) for the reservation sweeper. The stream feeds the coming outbox.
+        # The staff screens (docs/back-office.md; keys in commerce/orders/admin.py): by_created (every
+        # order, ALL#0..3), by_status (<status>#0..3), by_email, flagged (sparse, FLAGGED#0..3).
         Table(
             "orders",
             indexes=(
                 Index("by_customer", "customer_id", "created_at"),
                 Index("holds", "hold_shard", "reserved_until", sk_numeric=True),
+                Index("by_created", "list_shard", "created_at"),
+                Index("by_status", "status_key", "created_at"),
+                Index("by_email", "contact_email", "created_at"),
+                Index("flagged", "flag_key", "created_at"),
             ),
             stream=True,
             ttl="expires_at",  # partner webhook de-duplication items (WEBHOOK#<partner>#<event id>)
         ),
         # The audit log: every staff write (who, what, before, after, when), by entity and by day.
-        Table("audit", indexes=(Index("by_day", "day", "at"),)),
+        Table("audit", indexes=(Index("by_day", "day", "at"), Index("by_actor", "actor", "at"))),
         # Emails sent (one item per order event and template: de-duplication and the resend log).
         Table("notifications", ttl="expires_at"),
+        # The dashboard's counters, kept from the order events: orders by status, per day and hour.
+        Table("reports", ttl="expires_at"),
     ),
     # ---- queues (each gets a DLQ) --------------------------------------------------------------
     queues=QUEUES,
@@ -99,6 +113,12 @@ TOPOLOGY = Topology(
             detail_types=NOTIFIED_ORDER_EVENTS,
             source=("commerce.orders",),
             queue="notifications",
+        ),
+        Rule(
+            "order-events-to-reports",
+            detail_types=REPORTED_ORDER_EVENTS,
+            source=("commerce.orders",),
+            queue="reports",
         ),
     ),
     # ---- workflows -------------------------------------------------------------------------------
@@ -194,6 +214,7 @@ TOPOLOGY = Topology(
                 Http("POST", "/admin/catalogue/imports", STAFF, Permission.MANAGE_PRODUCTS),
                 Http("GET", "/admin/catalogue/imports/{import_id}", STAFF, Permission.MANAGE_PRODUCTS),
             ),
+            tables=(("catalog", R),),  # the catalogue service it builds; a CSV import's record (its report)
             starts=("catalogue-import",),
         ),
         Function(
@@ -431,9 +452,180 @@ TOPOLOGY = Topology(
             timeout=30,
         ),
         # ---- back office: staff, permissions and the audit log (docs/back-office.md) -------------------
+        Function(
+            "staff",
+            "auth",
+            "Back office: staff sign-in (with an invitation's new-password step), token refresh, the signed-in member",
+            http=(
+                Http("POST", "/admin/auth/sign-in"),
+                Http("POST", "/admin/auth/refresh"),
+                Http("POST", "/admin/auth/new-password"),
+                Http("GET", "/admin/me", STAFF, Permission.VIEW_PROFILE),  # every staff group grants it
+            ),
+            user_pools=("staff",),  # the app client's public APIs only
+        ),
+        Function(
+            "staff",
+            "manage",
+            "Back office: staff accounts: list, invite (emailed temporary password), groups, disable, enable",
+            http=(
+                Http("GET", "/admin/staff", STAFF, Permission.MANAGE_STAFF),
+                Http("POST", "/admin/staff", STAFF, Permission.MANAGE_STAFF),
+                Http("PUT", "/admin/staff/{username}/groups", STAFF, Permission.MANAGE_STAFF),
+                Http("POST", "/admin/staff/{username}/disable", STAFF, Permission.MANAGE_STAFF),
+                Http("POST", "/admin/staff/{username}/enable", STAFF, Permission.MANAGE_STAFF),
+            ),
+            administers_pools=("staff",),  # Cognito admin APIs on the staff pool
+            sends_email=True,  # the invitation
+        ),
+        Function(
+            "staff",
+            "audit",
+            "Back office: the audit log by entity, by actor or by day, newest first",
+            http=(Http("GET", "/admin/audit", STAFF, Permission.MANAGE_STAFF),),
+            tables=(("audit", R),),
+        ),
+        Function(
+            "customers",
+            "admin",
+            "Back office: customers list and search, detail with addresses, orders and notes; notes; disable, enable",
+            http=(
+                Http("GET", "/admin/customers", STAFF, Permission.MANAGE_CUSTOMERS),
+                Http("GET", "/admin/customers/{customer_id}", STAFF, Permission.MANAGE_CUSTOMERS),
+                Http("POST", "/admin/customers/{customer_id}/notes", STAFF, Permission.MANAGE_CUSTOMERS),
+                Http("POST", "/admin/customers/{customer_id}/disable", STAFF, Permission.MANAGE_CUSTOMERS),
+                Http("POST", "/admin/customers/{customer_id}/enable", STAFF, Permission.MANAGE_CUSTOMERS),
+            ),
+            tables=(("customers", W), ("orders", R)),  # the customer's orders: the orders read service
+            administers_pools=("customers",),  # Cognito admin APIs on the customer pool (disable, enable)
+        ),
         # ---- back office: orders (docs/back-office.md) -------------------------------------------------
+        Function(
+            "orders",
+            "admin_read",
+            "Back office: the orders listing (filters, newest first, keyset cursor) and one order in full",
+            http=(
+                Http("GET", "/admin/orders", STAFF, Permission.MANAGE_ORDERS),
+                Http("GET", "/admin/orders/{order_id}", STAFF, Permission.MANAGE_ORDERS),
+            ),
+            tables=(("orders", R), ("payments", R), ("notifications", R)),  # the order, its payment, emails sent
+        ),
+        Function(
+            "orders",
+            "admin_manage",
+            "Back office: hold and release an order, internal notes, the shipping address before dispatch",
+            http=(
+                Http("POST", "/admin/orders/{order_id}/hold", STAFF, Permission.MANAGE_ORDERS),
+                Http("POST", "/admin/orders/{order_id}/release", STAFF, Permission.MANAGE_ORDERS),
+                Http("POST", "/admin/orders/{order_id}/notes", STAFF, Permission.MANAGE_ORDERS),
+                Http("PUT", "/admin/orders/{order_id}/shipping-address", STAFF, Permission.MANAGE_ORDERS),
+            ),
+            tables=(("orders", W),),
+            sends_to=("warehouse-dispatch",),  # a released order's held dispatch request, queued again
+        ),
+        Function(
+            "orders",
+            "admin_emails",
+            "Back office: send again the email an order event sent (rendered again, recorded)",
+            http=(Http("POST", "/admin/orders/{order_id}/emails/{event_id}/resend", STAFF, Permission.MANAGE_ORDERS),),
+            tables=(("orders", W), ("notifications", R)),  # the resend is recorded on the order
+            sends_email=True,
+        ),
+        Function(
+            "orders",
+            "admin_refunds",
+            "Back office: a full or partial refund through the payments service (Idempotency-Key)",
+            http=(Http("POST", "/admin/orders/{order_id}/refunds", STAFF, Permission.HANDLE_PAYMENTS),),
+            tables=(("orders", W), ("payments", W)),
+            endpoints=("payment-gateway",),
+            publishes=True,  # the payments service announces PaymentRefunded
+        ),
+        Function(
+            "reports",
+            "record_order_events",
+            "Keeps the dashboard's counters from the order events (SQS batch, partial failures)",
+            sqs=SqsTrigger("reports", batch_size=10),
+            tables=(("reports", W),),
+        ),
+        Function(
+            "reports",
+            "dashboard",
+            "Back office: the dashboard (today, orders by status, declines, flagged orders, low stock, charts)",
+            http=(Http("GET", "/admin/dashboard", STAFF, Permission.VIEW_REPORTS),),
+            tables=(("reports", R), ("orders", R), ("inventory", R)),  # counters, flagged index, stock
+        ),
         # ---- back office: catalogue and the CSV import (docs/back-office.md) ---------------------------
+        Function(
+            "catalog",
+            "admin_reference",
+            "Back office: categories, brands, manufacturers, suppliers, attributes one by one: list, create, "
+            "edit (If-Match), retire (refused while still used)",
+            http=tuple(
+                Http(method, f"/admin/catalogue/{kind}{suffix}", STAFF, Permission.MANAGE_PRODUCTS)
+                for kind in ("categories", "brands", "manufacturers", "suppliers", "attributes")
+                for method, suffix in (
+                    ("GET", ""),
+                    ("POST", ""),
+                    ("GET", "/{key}"),
+                    ("PUT", "/{key}"),
+                    ("POST", "/{key}/retire"),
+                )
+            ),
+            tables=(("catalog", W),),
+        ),
+        Function(
+            "catalog",
+            "admin_products",
+            "Back office: products and SKUs: list, create, edit (If-Match), retire; announces each change",
+            http=tuple(
+                Http(method, f"/admin/catalogue/{kind}{suffix}", STAFF, Permission.MANAGE_PRODUCTS)
+                for kind, key in (("products", "{product_id}"), ("skus", "{sku}"))
+                for method, suffix in (
+                    ("GET", ""),
+                    ("POST", ""),
+                    ("GET", f"/{key}"),
+                    ("PUT", f"/{key}"),
+                    ("POST", f"/{key}/retire"),
+                )
+            ),
+            tables=(("catalog", W), ("inventory", R)),  # a SKU is not retired while units are reserved
+            publishes=True,
+        ),
+        Function(
+            "catalog",
+            "admin_csv_import",
+            "Back office: a CSV of SKUs checked row by row (the report at once); good rows go to the "
+            "catalogue-import workflow",
+            http=(Http("POST", "/admin/catalogue/imports/csv", STAFF, Permission.MANAGE_PRODUCTS),),
+            tables=(("catalog", W),),  # reference data, products, SKU owners; the import's record
+            starts=("catalogue-import",),
+            memory=1024,
+            timeout=30,
+        ),
         # ---- back office: inventory, customers and the dashboard (docs/back-office.md) -----------------
+        Function(
+            "inventory",
+            "admin_stock",
+            "Back office: stock per SKU and warehouse, the change log, adjustments, transfers, low-stock thresholds",
+            http=(
+                Http("GET", "/admin/inventory", STAFF, Permission.MANAGE_INVENTORY),
+                Http("GET", "/admin/inventory/{sku}", STAFF, Permission.MANAGE_INVENTORY),
+                Http("POST", "/admin/inventory/{sku}/adjustments", STAFF, Permission.MANAGE_INVENTORY),
+                Http("POST", "/admin/inventory/transfers", STAFF, Permission.MANAGE_INVENTORY),
+                Http("PUT", "/admin/inventory/{sku}/low-stock-threshold", STAFF, Permission.MANAGE_INVENTORY),
+            ),
+            tables=(("inventory", W), ("catalog", R)),  # new stock only for SKUs the catalogue has
+        ),
+        Function(
+            "inventory",
+            "watch_stock",
+            "From the inventory stream: logs order-driven stock changes, keeps the low-stock list, publishes "
+            "LowStock once per threshold crossing",
+            stream=StreamTrigger("inventory", batch_size=100),
+            tables=(("inventory", W),),
+            publishes=True,
+            timeout=30,
+        ),
     ),
     # ---- secrets, identities ---------------------------------------------------------------------
     secrets=(

@@ -141,3 +141,29 @@ def keep_stream_shards_across_rollbacks() -> None:
     transact_write_items.__local_cloud_keeps_shards__ = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _shards_kept = True
+
+
+def one_invocation_per_resolver() -> None:
+    """Powertools' resolver keeps the request being handled on itself (``app.current_event``): a
+    Lambda container handles one invocation at a time, so that is safe on AWS. Here every handler
+    module runs in one process and the gateway serves requests on threads, so two requests to the
+    same function would overwrite each other's event (seen: a staff request read another request's
+    claims). The resolver's per-request state is made thread-local; nothing else changes."""
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+    if getattr(BaseRouter, "__local_cloud_thread_local__", False):
+        return
+    state = threading.local()
+
+    def slot(name: str) -> property:
+        def get(self: Any) -> Any:
+            return getattr(state, f"{id(self)}.{name}", None)
+
+        def put(self: Any, value: Any) -> None:
+            setattr(state, f"{id(self)}.{name}", value)
+
+        return property(get, put)
+
+    for name in ("current_event", "lambda_context"):
+        setattr(BaseRouter, name, slot(name))
+    BaseRouter.__local_cloud_thread_local__ = True  # type: ignore[attr-defined]

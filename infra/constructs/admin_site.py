@@ -1,5 +1,6 @@
 """The admin SPA: a private S3 bucket behind CloudFront (origin access control), its build deployed
-when ``admin/dist`` exists, and a ``config.json`` telling the SPA where the API and staff pool are."""
+when ``admin/dist`` holds one (``make admin``), and a ``config.json`` telling the SPA where the API and
+staff pool are."""
 
 from __future__ import annotations
 
@@ -82,8 +83,10 @@ class AdminSite(Construct):
             "The default *.cloudfront.net certificate cannot pin TLSv1.2; a custom domain and ACM "
             "certificate (then minimum_protocol_version TLSv1.2_2021) are a per-deployment addition.",
         )
+        # The SPA reads config.json beside index.html at start-up: one build serves every stage.
+        # Synth works without a build (a fresh clone, the infra tests): then only config.json goes.
         sources = [s3deploy.Source.json_data("config.json", config)]
-        if dist.is_dir():
+        if (dist / "index.html").is_file():
             sources.insert(0, s3deploy.Source.asset(str(dist), exclude=["**/__pycache__", ".venv"]))
         self.deployment = s3deploy.BucketDeployment(
             self,

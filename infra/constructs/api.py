@@ -1,10 +1,14 @@
 """The REST API: one resource+method per topology route, proxied to its function, behind the Cognito
 authoriser its AuthKind names. CORS preflight, request validation, throttling and access logs on the stage.
+
+A nested stack of its own: each route costs a method, its CORS preflight, path resources and a
+Lambda permission, and one stack may hold at most 500 resources (the functions, data and workflows
+live in the parent; the permissions stay with their functions there).
 """
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import NestedStack, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
@@ -22,7 +26,7 @@ THROTTLE_RATE = 100  # requests/s steady state per stage (raise per deployment)
 THROTTLE_BURST = 200
 
 
-class Api(Construct):
+class Api(NestedStack):
     def __init__(
         self,
         scope: Construct,
@@ -93,11 +97,14 @@ class Api(Construct):
         )
         self._pools = pools
         self.authorizers: dict[AuthKind, apigw.CognitoUserPoolsAuthorizer] = {}
+        integrations: dict[str, apigw.Integration] = {}
         for route, fn in topology.routes():
+            if fn.name not in integrations:
+                integrations[fn.name] = self._integration(fn.name, functions[fn.name])
             resource = self.rest_api.root.resource_for_path(route.path)
             method = resource.add_method(
                 route.method,
-                apigw.LambdaIntegration(functions[fn.name], proxy=True, allow_test_invoke=False),
+                integrations[fn.name],
                 request_validator=self.validator,
                 **self._auth(route.auth),
             )
@@ -110,6 +117,24 @@ class Api(Construct):
                     "AwsSolutions-COG4",
                 )
         self._acknowledge_api()
+
+    def _integration(self, name: str, fn: lambda_.Function) -> apigw.Integration:
+        """A Lambda proxy integration, and ONE permission for the function to be invoked by this API
+        (LambdaIntegration adds one per method: a function with ten routes would cost ten)."""
+        lambda_.CfnPermission(
+            self,
+            f"Invoke-{name}",
+            action="lambda:InvokeFunction",
+            function_name=fn.function_arn,
+            principal="apigateway.amazonaws.com",
+            source_arn=self.rest_api.arn_for_execute_api(method="*", path="/*", stage="*"),
+        )
+        return apigw.Integration(
+            type=apigw.IntegrationType.AWS_PROXY,
+            integration_http_method="POST",
+            uri=f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
+            f"{fn.function_arn}/invocations",
+        )
 
     def _auth(self, kind: AuthKind) -> dict[str, object]:
         pool = POOL_FOR_AUTH.get(kind)

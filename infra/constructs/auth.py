@@ -51,7 +51,7 @@ class Auth(Construct):
             user_pool_client_name=f"{physical_name}-web",
             generate_secret=False,
             # Shoppers sign in through the storefront API (/auth/sign-in, over TLS); staff use SRP.
-            auth_flows=cognito.AuthFlow(user_srp=True, user_password=spec.self_sign_up),
+            auth_flows=cognito.AuthFlow(user_srp=True, user_password=True),  # both apps sign in through the API
             prevent_user_existence_errors=True,
         )
         acknowledge(

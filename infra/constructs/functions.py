@@ -27,6 +27,20 @@ from infra.constructs.nag import acknowledge
 from infra.layer import BOOKKEEPING, Bundle
 from infra.model import AUDIT_TABLE, Access, Function, StreamTrigger, Topology, function_env
 
+# What managing users of a pool takes (staff invitations and groups, disabling customers)
+COGNITO_ADMIN_ACTIONS = (
+    "cognito-idp:ListUsers",
+    "cognito-idp:ListUsersInGroup",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminRemoveUserFromGroup",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminUserGlobalSignOut",
+)
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
@@ -168,6 +182,8 @@ class Functions(Construct):
             deps.secrets[secret].grant_read(fn)
         if spec.sends_email:
             deps.email.grant_send_email(fn)
+        for pool in spec.administers_pools:  # the public APIs (sign-in, sign-up) need no IAM grant
+            deps.pools[pool].grant(fn, *COGNITO_ADMIN_ACTIONS)
         if spec.completes_tasks:
             fn.add_to_role_policy(
                 iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=["*"])

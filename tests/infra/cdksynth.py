@@ -79,3 +79,27 @@ def stream_mappings(resources: dict[str, dict[str, Any]]) -> set[tuple[str, str,
         queue = resources[_target(props["DestinationConfig"]["OnFailure"]["Destination"])]["Properties"]["QueueName"]
         found.add((table, function, queue))
     return found
+
+
+def with_nested_stacks(outdir: Path, template: dict[str, Any]) -> dict[str, Any]:
+    """The parent template with its nested stacks' resources merged in (the API is one), each
+    nested parameter reference replaced by what the parent passes: tests read one stack."""
+    merged = json.loads(json.dumps(template))
+    passed: dict[str, Any] = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::CloudFormation::Stack":
+            passed |= resource["Properties"].get("Parameters", {})
+    for path in sorted(outdir.glob("*.nested.template.json")):
+        for logical_id, nested_resource in json.loads(path.read_text())["Resources"].items():
+            merged["Resources"][logical_id] = _substitute(nested_resource, passed)
+    return merged
+
+
+def _substitute(value: Any, passed: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in passed:
+            return passed[value["Ref"]]
+        return {k: _substitute(v, passed) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, passed) for v in value]
+    return value

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cdksynth import Synth, asl_dir_for_tests
+from cdksynth import Synth, asl_dir_for_tests, with_nested_stacks
 
 from infra.model import ROOT
 
@@ -37,7 +37,7 @@ def cdk_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         stack_name=stack_name,
         stage=stage,
         region=region,
-        template=json.loads((outdir / f"{stack_name}.template.json").read_text()),
+        template=with_nested_stacks(outdir, json.loads((outdir / f"{stack_name}.template.json").read_text())),
         metadata=json.loads((outdir / f"{stack_name}.metadata.json").read_text()),
         seconds=seconds,
     )

@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import App, Environment, Validations
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
-from cdksynth import stream_mappings
+from cdksynth import stream_mappings, with_nested_stacks
 
 from infra.model import (
     Access,
@@ -159,7 +159,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
     app.synth()  # raises if cdk-nag has an unacknowledged finding
     out = Path(tmp / "cdk.out")
     return (
-        json.loads((out / "Synthetic.template.json").read_text()),
+        with_nested_stacks(out, json.loads((out / "Synthetic.template.json").read_text())),
         json.loads((out / "Synthetic.metadata.json").read_text()),
     )
 

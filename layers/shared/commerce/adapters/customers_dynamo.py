@@ -3,7 +3,9 @@
 Layout (table ``customers``), one partition per customer (``CUSTOMER#<sub>``):
 - ``PROFILE``: the profile, ``default_address_id`` (the one default, by construction) and
   ``address_count`` (the address book's size, so the limit holds under concurrent adds);
-- ``ADDRESS#<address_id>``: one saved address.
+- ``ADDRESS#<address_id>``: one saved address;
+- ``TERM#<term>``: the back office's search entries, written with the profile (same transaction),
+  and the PROFILE item's ``dir_pk``/``dir_sk`` (customers_directory_dynamo.py).
 
 Every write that touches both is one transaction with conditions, so concurrent requests cannot
 leave two defaults, a default pointing at a deleted address, or more addresses than the limit.
@@ -11,17 +13,20 @@ leave two defaults, a default pointing at a deleted address, or more addresses t
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from commerce.adapters.aws import client
+from commerce.adapters.customers_directory_dynamo import profile_entry, term_items
 from commerce.adapters.dynamo import marshal, unmarshal, values
 from commerce.customers.errors import AddressBookFull, AddressNotFound, ConcurrentChange
 from commerce.customers.models import AddressRecord, ProfileRecord
 
 PROFILE = "PROFILE"
 ADDRESS = "ADDRESS#"
+RENAME_ATTEMPTS = 3
 
 
 def _pk(customer_id: str) -> str:
@@ -45,20 +50,71 @@ class DynamoCustomerRepository:
         return _profile(unmarshal(item)) if item else None
 
     def create_profile(self, profile: ProfileRecord) -> ProfileRecord:
-        item = {"pk": _pk(profile.customer_id), "sk": PROFILE, **profile.model_dump(exclude_none=True)}
+        """The profile and its search entries, in one transaction."""
+        item = {
+            "pk": _pk(profile.customer_id),
+            "sk": PROFILE,
+            **profile.model_dump(exclude_none=True),
+            **profile_entry(profile.customer_id, profile.created_at),
+        }
+        terms = term_items(profile.customer_id, profile.email, profile.name, profile.created_at)
+        items = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": marshal(item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            *({"Put": {"TableName": self._table, "Item": marshal(term)}} for term in terms.values()),
+        ]
         try:
-            client("dynamodb").put_item(
-                TableName=self._table, Item=marshal(item), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise
+            refused = bool(_transact(items))
+        except ConcurrentChange:  # another first visit's transaction, at the same moment
+            refused = True
+        if refused:
             existing = self.get_profile(profile.customer_id)  # created concurrently: keep that one
-            assert existing is not None
+            if existing is None:
+                raise ConcurrentChange(f"the profile of {profile.customer_id} is being created")
             return existing
         return profile
 
     def update_profile(self, customer_id: str, changes: dict[str, Any], now: str) -> ProfileRecord:
+        if "name" in changes:
+            return self._rename(customer_id, changes, now)
+        request = self._update(customer_id, changes, now)
+        result = client("dynamodb").update_item(**request, ReturnValues="ALL_NEW")
+        return _profile(unmarshal(result["Attributes"]))
+
+    def _rename(self, customer_id: str, changes: dict[str, Any], now: str) -> ProfileRecord:
+        """A new name changes the search entries: the profile and its TERM items in one transaction,
+        guarded by the name read, so a concurrent rename cannot leave stale entries."""
+        for _ in range(RENAME_ATTEMPTS):
+            current = self.get_profile(customer_id)
+            if current is None:
+                raise ConcurrentChange(f"the profile of {customer_id} does not exist")
+            old = term_items(customer_id, current.email, current.name, current.created_at)
+            new = term_items(customer_id, current.email, changes["name"], current.created_at)
+            update = self._update(customer_id, changes, now)  # names #name: the name is among the changes
+            if current.name is None:
+                update["ConditionExpression"] += " AND attribute_not_exists(#name)"
+            else:
+                update["ConditionExpression"] += " AND #name = :old_name"
+                update["ExpressionAttributeValues"] |= values(old_name=current.name)
+            items = [
+                {"Update": update},
+                *(
+                    {"Delete": {"TableName": self._table, "Key": self._key(customer_id, sk)}}
+                    for sk in old.keys() - new.keys()
+                ),
+                *({"Put": {"TableName": self._table, "Item": marshal(term)}} for term in new.values()),
+            ]
+            with suppress(ConcurrentChange):  # a transaction conflict: read again and retry
+                if not _transact(items):
+                    return _profile_after(self.get_profile(customer_id))
+        raise ConcurrentChange(f"the profile of {customer_id} kept changing")
+
+    def _update(self, customer_id: str, changes: dict[str, Any], now: str) -> dict[str, Any]:
         sets = {k: v for k, v in changes.items() if v is not None}
         removes = [k for k, v in changes.items() if v is None]
         names = {f"#{k}": k for k in changes}
@@ -71,12 +127,10 @@ class DynamoCustomerRepository:
             "UpdateExpression": expression,
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeValues": values(**sets, now=now),
-            "ReturnValues": "ALL_NEW",
         }
         if names:
             request["ExpressionAttributeNames"] = names
-        result = client("dynamodb").update_item(**request)
-        return _profile(unmarshal(result["Attributes"]))
+        return request
 
     # ---- address book -------------------------------------------------------------------------
     def load(self, customer_id: str) -> tuple[ProfileRecord | None, list[AddressRecord]]:
@@ -248,6 +302,12 @@ def _not_found(address_id: str) -> AddressNotFound:
 
 def _address_item(customer_id: str, address: AddressRecord) -> dict[str, Any]:
     return {"pk": _pk(customer_id), "sk": ADDRESS + address.address_id, **address.model_dump(exclude_none=True)}
+
+
+def _profile_after(profile: ProfileRecord | None) -> ProfileRecord:
+    if profile is None:  # profiles are never deleted
+        raise ConcurrentChange("the profile disappeared")
+    return profile
 
 
 def _profile(item: dict[str, Any]) -> ProfileRecord:

@@ -22,6 +22,7 @@ from commerce.adapters.aws import client
 from commerce.adapters.dynamo import marshal, unmarshal, values
 from commerce.fulfilment.models import Shipment
 from commerce.inventory.models import StockLevel
+from commerce.orders import admin as staff_keys
 from commerce.orders.errors import (
     DuplicateEvent,
     IdempotencyRecordExists,
@@ -77,6 +78,9 @@ class DynamoOrderRepository:
             "sk": "ORDER",
             **order.model_dump(mode="json", exclude_none=True),
             "hold_shard": hold_shard(order.order_id),
+            # the staff indexes (commerce/orders/admin.py): every order, and by status
+            "list_shard": staff_keys.list_shard(order.order_id),
+            "status_key": staff_keys.status_key(order.order_id, order.status),
         }
         not_exists = "attribute_not_exists(pk)"
         return [
@@ -245,9 +249,23 @@ class DynamoOrderRepository:
         order, entry = change.order, change.entry
         assert entry is not None
         to = change.to or order.status
-        update = "SET #s = :to, updated_at = :now, timeline_seq = :seq"
-        extra: dict[str, Any] = {}
+        update = "SET #s = :to, updated_at = :now, timeline_seq = :seq, status_key = :status_key"
+        extra: dict[str, Any] = {"status_key": staff_keys.status_key(order.order_id, to)}
+        names = {"#s": "status"}
         removed: list[str] = []
+        attention = change.attention if change.attention is not None else order.attention
+        if staff_keys.is_flagged(to, attention):  # the sparse ``flagged`` index: waiting for staff
+            update += ", flag_key = :flag_key"
+            extra["flag_key"] = staff_keys.flag_key(order.order_id)
+        else:
+            removed.append("flag_key")
+        for i, (name, value) in enumerate((change.changes or {}).items()):
+            names[f"#c{i}"] = name
+            if value is None:
+                removed.append(f"#c{i}")
+            else:
+                update += f", #c{i} = :c{i}"
+                extra[f"c{i}"] = value
         if change.task_token is not None:
             update += ", task_token = :token"
             extra["token"] = change.task_token
@@ -276,7 +294,7 @@ class DynamoOrderRepository:
                 "Key": marshal({"pk": f"ORDER#{order.order_id}", "sk": "ORDER"}),
                 "UpdateExpression": update,
                 "ConditionExpression": condition,
-                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values(
                     to=str(to),
                     now=entry.at,

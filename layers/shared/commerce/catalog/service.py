@@ -16,7 +16,13 @@ from commerce.catalog.errors import (
     UnknownProducts,
 )
 from commerce.catalog.models import ImportOutcome, Product, ProductInput
-from commerce.catalog.ports import EventPublisher, ProductRepository, ReferenceRepository, WorkflowStarter
+from commerce.catalog.ports import (
+    EventPublisher,
+    ImportRecords,
+    ProductRepository,
+    ReferenceRepository,
+    WorkflowStarter,
+)
 from commerce.catalog.reference import Collection, CollectionInput, ReferenceData, validate_change
 from commerce.common.clock import iso, new_id
 from commerce.common.errors import InvalidInput
@@ -90,21 +96,26 @@ class CatalogService:
             product = self._products.save(product_input, iso())
         except SkuTaken as error:
             return ImportOutcome(product_id=product_id, status="rejected", reason=error.detail)
-        if self._events is not None:
-            detail_type = "ProductUpserted" if product.status == "active" else "ProductRetired"
-            self._events.publish(
-                SOURCE,
-                detail_type,
-                {
-                    "event_id": f"{product.product_id}:v{product.version}",
-                    "occurred_at": product.updated_at,
-                    "product_id": product.product_id,
-                    "version": product.version,
-                    "status": product.status,
-                    "skus": [v.sku for v in product.variants],
-                },
-            )
+        self.announce(product)
         return ImportOutcome(product_id=product.product_id, status="imported")
+
+    def announce(self, product: Product) -> None:
+        """ProductUpserted or ProductRetired for a stored product (search follows these)."""
+        if self._events is None:
+            return
+        detail_type = "ProductUpserted" if product.status == "active" else "ProductRetired"
+        self._events.publish(
+            SOURCE,
+            detail_type,
+            {
+                "event_id": f"{product.product_id}:v{product.version}",
+                "occurred_at": product.updated_at,
+                "product_id": product.product_id,
+                "version": product.version,
+                "status": product.status,
+                "skus": [v.sku for v in product.variants],
+            },
+        )
 
     def start_import(self, products: list[dict[str, Any]], idempotency_key: str | None) -> str:
         if not products:
@@ -123,6 +134,11 @@ class CatalogService:
 
     def describe_import(self, import_id: str) -> dict[str, Any]:
         assert self._imports is not None
+        record = self._products.get_import(import_id) if isinstance(self._products, ImportRecords) else None
+        if record is not None:  # a CSV import (commerce.catalog.csv_import): its report and executions
+            from commerce.catalog.imports import csv_progress
+
+            return csv_progress(record, self._imports)
         execution = self._imports.describe(import_id)
         if execution is None:
             raise ImportNotFound(f"There is no import '{import_id}'.", import_id=import_id)

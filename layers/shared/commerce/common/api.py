@@ -93,17 +93,20 @@ def route_permissions() -> dict[str, Permission]:
     return {route: Permission(p) for route, p in json.loads(os.environ.get("ROUTE_PERMISSIONS", "{}")).items()}
 
 
-def authorise_staff(event: dict[str, Any], required: dict[str, Permission]) -> Response[str] | None:
+def authorise_staff(
+    event: dict[str, Any], required: dict[str, Permission], public: frozenset[str] = frozenset()
+) -> Response[str] | None:
     """The staff check every admin route gets before its input is parsed: a problem, or None to go on.
 
     The Cognito authoriser has verified the token; this checks the caller's groups grant the
     permission the topology declares for the route. Fail closed: an /admin route with no declared
-    permission is refused."""
+    permission is refused, unless the handler names it in ``public`` (staff sign-in: a PUBLIC route
+    in the topology, so no permission is ever declared for it)."""
     route = f"{event.get('httpMethod')} {event.get('resource')}"
     request_id = (event.get("requestContext") or {}).get("requestId")
     permission = required.get(route)
     if permission is None:
-        if str(event.get("resource", "")).startswith("/admin"):
+        if route not in public and str(event.get("resource", "")).startswith("/admin"):
             return problem(403, "FORBIDDEN", "Not allowed", "This route declares no permission.", request_id)
         return None
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
@@ -165,6 +168,11 @@ def staff_id(app: APIGatewayRestResolver) -> str:
     return str(app.current_event.request_context.authorizer.claims["sub"])
 
 
+def staff_groups(app: APIGatewayRestResolver) -> list[str]:
+    """The verified staff caller's Cognito groups."""
+    return _groups(app.current_event.request_context.authorizer.claims.get("cognito:groups"))
+
+
 def _groups(raw: Any) -> list[str]:
     """API Gateway passes ``cognito:groups`` as a string ("a,b" or "[a b]") or, locally, a list."""
     if raw is None:
@@ -174,8 +182,11 @@ def _groups(raw: Any) -> list[str]:
     return [g for g in re.split(r"[\s,\[\]]+", str(raw)) if g]
 
 
-def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda entry point for a resolver, with the same decorator order everywhere."""
+def api_handler(
+    app: APIGatewayRestResolver, public_routes: frozenset[str] = frozenset()
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point for a resolver, with the same decorator order everywhere.
+    ``public_routes``: the /admin routes the topology declares PUBLIC (``"POST /admin/auth/sign-in"``)."""
     required = route_permissions()
     declared = declared_query_parameters(app)  # api_handler(app) is called once all routes exist
 
@@ -194,7 +205,7 @@ def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambda
                     request_id,
                 )
             )
-        refused = authorise_staff(event, required) or refuse_unknown_query_parameters(event, declared)
+        refused = authorise_staff(event, required, public_routes) or refuse_unknown_query_parameters(event, declared)
         if refused is not None:
             return _to_proxy(refused)
         route = f"{event.get('httpMethod')} {event.get('resource')}"

@@ -58,3 +58,16 @@ class ConcurrentChange(Conflict):
     only surfaces this if it keeps happening)."""
 
     code = "CONCURRENT_CHANGE"
+
+
+# ---- back office --------------------------------------------------------------------------------
+class CustomerNotFound(NotFound):
+    code = "CUSTOMER_NOT_FOUND"
+
+
+class InvalidSearch(Unprocessable):
+    code = "INVALID_SEARCH"
+
+
+class InvalidCursor(Unprocessable):
+    code = "INVALID_CURSOR"

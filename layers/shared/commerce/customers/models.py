@@ -123,3 +123,51 @@ class AddressRecord(AddressInput):
 
 class AddressBook(BaseModel):
     items: list[Address] = Field(description="The default address first, then newest first")
+
+
+# ---- back office --------------------------------------------------------------------------------
+class CustomerSummary(BaseModel):
+    customer_id: str
+    email: str | None
+    name: str | None
+    created_at: str
+
+
+class CustomerList(BaseModel):
+    customers: list[CustomerSummary] = Field(description="Newest first; with ?q=, by the matching term")
+    next_cursor: str | None = Field(description="Pass as ?cursor= (with the same q) for the next page; null at the end")
+
+
+class CustomerAccount(BaseModel):
+    """The customer's sign-in account (the Cognito customer pool)."""
+
+    username: str = Field(exclude=True)  # Cognito's; never shown
+    email: str | None
+    name: str | None
+    enabled: bool
+    status: str = Field(description="Cognito's user status: CONFIRMED, UNCONFIRMED, ...")
+    created_at: str | None = None
+
+
+class AccountStatus(BaseModel):
+    customer_id: str
+    enabled: bool
+
+
+NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class NoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    text: NoteText
+
+
+class StaffNote(BaseModel):
+    """An internal note on a customer, written by staff; customers never see it."""
+
+    note_id: str
+    text: str
+    author: str = Field(description="staff:<cognito sub>")
+    author_email: str | None = None
+    created_at: str

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from commerce.customers.models import AddressRecord, ProfileRecord, Tokens
+from commerce.customers.models import (
+    AddressRecord,
+    CustomerAccount,
+    CustomerSummary,
+    ProfileRecord,
+    StaffNote,
+    Tokens,
+)
 
 
 class IdentityProvider(Protocol):
@@ -74,4 +81,31 @@ class CustomerRepository(Protocol):
         ``new_default`` (which must still exist). ``expected_default`` is the default the caller
         read; if it changed meanwhile (or ``new_default`` has gone), raises ConcurrentChange.
         AddressNotFound if the address does not exist."""
+        ...
+
+
+class CustomerDirectory(Protocol):
+    """The back office's view of every customer: an index kept with the profiles (listing newest
+    first, prefix search on the terms of ``commerce.customers.directory``) and the staff notes."""
+
+    def newest(self, limit: int, cursor: str | None) -> tuple[list[CustomerSummary], str | None]: ...
+
+    def search(self, query: str, limit: int, cursor: str | None) -> tuple[list[CustomerSummary], str | None]:
+        """``query`` is normalised and not empty; each customer at most once across all pages."""
+        ...
+
+    def add_note(self, customer_id: str, note: StaffNote) -> None: ...
+
+    def notes(self, customer_id: str, limit: int) -> list[StaffNote]:
+        """Newest first."""
+        ...
+
+
+class CustomerAccounts(Protocol):
+    """The customer pool's admin side."""
+
+    def account(self, customer_id: str) -> CustomerAccount | None: ...
+
+    def set_enabled(self, account: CustomerAccount, enabled: bool) -> None:
+        """A disabled customer cannot sign in, and their refresh tokens stop working."""
         ...

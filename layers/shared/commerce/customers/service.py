@@ -119,11 +119,7 @@ class CustomerService:
 
     # ---- address book -------------------------------------------------------------------------
     def addresses(self, customer_id: str) -> AddressBook:
-        profile, records = self._customers.load(customer_id)
-        default = profile.default_address_id if profile else None
-        ordered = sorted(records, key=_newest_first, reverse=True)
-        ordered.sort(key=lambda r: r.address_id != default)  # stable: the default first, then newest
-        return AddressBook(items=[r.public(default) for r in ordered])
+        return address_book(*self._customers.load(customer_id))
 
     def add_address(self, who: Identity, address: AddressInput, make_default: bool = False) -> Address:
         self._ensure_profile(who)
@@ -193,6 +189,14 @@ class CustomerService:
             return None
         record = self._customers.get_address(customer_id, profile.default_address_id)
         return record.public(profile.default_address_id) if record else None
+
+
+def address_book(profile: ProfileRecord | None, records: list[AddressRecord]) -> AddressBook:
+    """The default address first, then newest first."""
+    default = profile.default_address_id if profile else None
+    ordered = sorted(records, key=_newest_first, reverse=True)
+    ordered.sort(key=lambda r: r.address_id != default)  # stable: the default first, then newest
+    return AddressBook(items=[r.public(default) for r in ordered])
 
 
 def _not_found(address_id: str) -> AddressNotFound:

@@ -70,7 +70,8 @@ class FulfilmentService:
     def request_dispatch(self, order_id: str, task_token: str) -> str:
         """Store the Dispatch task's token on the order, write the shipment, ask the warehouse.
         Answers what happened: ``requested``, ``cancelled`` (the order was cancelled first: the task
-        is failed with OrderCancelled) or ``past_gate`` (a redelivered message)."""
+        is failed with OrderCancelled), ``past_gate`` (a redelivered message) or ``held`` (staff hold
+        it: the token is stored and nothing is sent until they release it)."""
         shipment: Shipment | None = None
         for _ in range(ATTEMPTS):
             order = self._order(order_id)
@@ -81,6 +82,16 @@ class FulfilmentService:
                 logger.info("dispatch request for an order past the gate", extra={"status": str(order.status)})
                 return "past_gate"
             shipment = self._orders.shipment(order_id)
+            if shipment is None and order.hold is not None:
+                # held by staff (docs/back-office.md): keep the token (a cancel fails it, a release
+                # queues this request again), ask the warehouse nothing
+                try:
+                    if order.task_token != task_token:
+                        self._orders.store_task_token(order, task_token)
+                except OrderStateConflict:
+                    continue  # held or released meanwhile: decide again
+                logger.info("dispatch held by staff", extra={"order_id": order_id})
+                return "held"
             try:
                 if shipment is None:
                     now = self._now()

@@ -148,6 +148,10 @@ class Order(BaseModel):
     attention: dict[str, Any] | None = Field(
         default=None, description="Raised for staff by reconciliation: the workflow ended unexpectedly (why, when)"
     )
+    refunded: int = Field(default=0, description="Refunded so far by staff refunds (minor units)")
+    # Held by staff (reason, by, at): the warehouse is not asked to dispatch it. Internal: shown to
+    # staff only (docs/back-office.md).
+    hold: dict[str, Any] | None = Field(default=None, exclude=True)
     # The waiting workflow task's token (AwaitRetry, WaitForReview); never shown to customers. The
     # payment wait's token lives on the payment record (docs/orders.md section 4).
     task_token: str | None = Field(default=None, exclude=True)

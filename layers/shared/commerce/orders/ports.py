@@ -27,6 +27,9 @@ class OrderWrite:
     shipment: Shipment | None = None  # written with version + 1, conditional on its version
     claim: str | None = None  # "<partner>#<event id>": must not have been applied before
     attention: dict[str, Any] | None = None  # raised for staff (reconciliation); kept when None
+    # other attributes of the order item set in the same update (a None value removes one), e.g. a
+    # staff hold, a new shipping address, the amount refunded (docs/back-office.md)
+    changes: dict[str, Any] | None = None
 
 
 class OrderRepository(Protocol):

@@ -20,6 +20,9 @@ class Permission(StrEnum):
     VIEW_REPORTS = "VIEW_REPORTS"
     MANAGE_STAFF = "MANAGE_STAFF"
     MANAGE_SETTINGS = "MANAGE_SETTINGS"
+    # One's own staff profile and permissions (GET /admin/me): every group grants it, so that every
+    # /admin route still names the permission it needs (commerce.common.api fails closed otherwise).
+    VIEW_PROFILE = "VIEW_PROFILE"
 
 
 class StaffGroup(StrEnum):
@@ -32,7 +35,10 @@ class StaffGroup(StrEnum):
     CATALOGUE_MANAGER = "catalogue-manager"
 
 
-GROUP_PERMISSIONS: dict[StaffGroup, frozenset[Permission]] = {
+# What every staff group grants, whatever else it does.
+EVERY_STAFF_MEMBER: frozenset[Permission] = frozenset({Permission.VIEW_PROFILE})
+
+_GRANTS: dict[StaffGroup, frozenset[Permission]] = {
     StaffGroup.ADMIN: frozenset(Permission),
     StaffGroup.ORDER_MANAGER: frozenset(
         {Permission.MANAGE_ORDERS, Permission.MANAGE_CUSTOMERS, Permission.VIEW_REPORTS}
@@ -42,6 +48,9 @@ GROUP_PERMISSIONS: dict[StaffGroup, frozenset[Permission]] = {
     StaffGroup.FINANCE: frozenset({Permission.HANDLE_PAYMENTS, Permission.VIEW_REPORTS}),
     StaffGroup.MARKETING: frozenset({Permission.MANAGE_PROMOTIONS, Permission.VIEW_REPORTS}),
     StaffGroup.CATALOGUE_MANAGER: frozenset({Permission.MANAGE_PRODUCTS, Permission.MANAGE_INVENTORY}),
+}
+GROUP_PERMISSIONS: dict[StaffGroup, frozenset[Permission]] = {
+    group: granted | EVERY_STAFF_MEMBER for group, granted in _GRANTS.items()
 }
 
 
