@@ -64,7 +64,10 @@ def build(topology: Topology = TOPOLOGY) -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     routes = {(route.method, route.path): (route, fn) for route, fn in topology.routes()}
     for module_name in sorted({fn.handler.rsplit(".", 1)[0] for _, fn in routes.values()}):
+        imported_here = module_name not in sys.modules
         app = importlib.import_module(module_name).app
+        if imported_here:  # initialised without its function's environment: not for anyone else to reuse
+            del sys.modules[module_name]
         spec = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
         for path, operations in spec.get("paths", {}).items():
             for method, operation in operations.items():

@@ -15,7 +15,6 @@ import importlib
 import json
 import logging
 import os
-import sys
 import threading
 import time
 import traceback
@@ -119,11 +118,7 @@ class Dispatcher:
                         os.environ.pop(key, None)
                     os.environ.update(deployed.init_env)
                     module, _, attribute = dotted.rpartition(".")
-                    loaded = sys.modules.get(module)
-                    # imported before, outside this container (by a test, the OpenAPI build, another
-                    # cloud): run its init again with this function's environment
-                    imported = importlib.reload(loaded) if loaded is not None else importlib.import_module(module)
-                    found = getattr(imported, attribute)
+                    found = getattr(importlib.import_module(module), attribute)
                 finally:
                     for key, value in saved.items():
                         if value is None:
