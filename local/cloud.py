@@ -210,6 +210,7 @@ class LocalCloud:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         patches.serialise_dynamodb()
         patches.prune_stream_iterators()
+        patches.cache_moto_service_lookup()
         patches.one_invocation_per_resolver()
         patches.install_lambda(self.dispatcher)
         _check_port_free(self.host, self._moto_port, "moto")

@@ -20,13 +20,18 @@ them fails loudly instead of silently running canned Lambda responses or racy Dy
    iterator it ever issued (each ``GetRecords`` issues one), so a stream poller asking ten times a
    second would grow it without bound; the wrapper forgets the iterator just read (AWS lets one be
    reused for 15 minutes; the pollers never reuse one, always following ``NextShardIterator``).
-6. ``moto.dynamodb.models.DynamoDBBackend.transact_write_items``: a cancelled transaction is rolled
-   back by putting a deep copy of each table it touched (taken before it started) in place of the
-   table, stream shard included. Every shard iterator already issued holds the old shard, which
-   keeps the cancelled writes' records and never gets another one: a stream poller would deliver
-   writes that never happened and then nothing more from that table. The wrapper keeps the shard
-   object the iterators hold: it takes the copy's records (the stream as it was before the
-   transaction) and becomes the restored table's shard.
+6. ``moto.dynamodb.models.DynamoDBBackend.transact_write_items``: moto backs a transaction up by
+   deep-copying every table it touches (items and stream shard included) and rolls a cancelled one
+   back by putting the copies in place. That is O(table) per transaction, so the suite slowed as
+   its tables grew (a placement behind others took over 30 s late in a run), and the swapped-in
+   copy left every stream iterator on the old shard, which kept the cancelled writes' records and
+   never saw another one. The module's ``copy`` no longer copies tables; the wrapper keeps an undo
+   log of the items the transaction names (their before-images) and the length of each stream
+   shard, and on any failure puts those items back and drops the records the transaction added.
+   The table and shard objects never change. Atomic under patch 2's lock, so no reader sees the
+   records in between.
+7. ``moto.backends.list_of_moto_modules``: the moto server lists moto's package directory (about
+   170 ``isdir`` calls) on every request to find the service; the listing is cached.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ MOTO_VERSION = "5.2.5"
 DYNAMODB_LOCK = threading.RLock()
 _serialised = False
 _pruned = False
-_shards_kept = False
+_undo_logged = False
 
 
 def check_version() -> None:
@@ -75,7 +80,7 @@ def serialise_dynamodb() -> None:
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         handler.call_action = _locked(handler.call_action)  # type: ignore[method-assign]
     _serialised = True
-    keep_stream_shards_across_rollbacks()  # what a stream reader sees is consistent after a rollback too
+    undo_only_what_transactions_touch()  # a cancelled transaction undoes its items and stream records
 
 
 def _locked(original: Any) -> Any:
@@ -116,54 +121,109 @@ def prune_stream_iterators() -> None:
     _pruned = True
 
 
-def keep_stream_shards_across_rollbacks() -> None:
-    global _shards_kept
-    if _shards_kept:
+def undo_only_what_transactions_touch() -> None:
+    global _undo_logged
+    if _undo_logged:
         return
-    from moto.dynamodb.models import DynamoDBBackend
+    import copy
+    import types
 
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)  # type: ignore[attr-defined]
     original = DynamoDBBackend.transact_write_items
+
+    def named(backend: Any, entry: dict[str, Any]) -> tuple[Any, DynamoType, DynamoType | None] | None:
+        """The table and key an operation names, or None where moto will refuse it anyway."""
+        try:
+            kind, operation = next(iter(entry.items()))
+            table = backend.tables[operation["TableName"]]
+            key = operation["Item"] if kind == "Put" else operation["Key"]
+            sort = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            return table, DynamoType(key[table.hash_key_attr]), sort
+        except (KeyError, TypeError, AttributeError, StopIteration):
+            return None
+
+    def put_back(table: Any, hash_key: DynamoType, sort_key: DynamoType | None, before: Any) -> None:
+        if sort_key is None:
+            if before is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = before
+        elif before is None:
+            table.items.get(hash_key, {}).pop(sort_key, None)
+        else:
+            table.items[hash_key][sort_key] = before
 
     @functools.wraps(original)
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
-        tables = dict(self.tables)
+        undo, shards = [], {}
+        for entry in transact_items if len(transact_items) <= 100 else ():
+            found = named(self, entry)
+            if found is not None:
+                table, hash_key, sort_key = found
+                undo.append((table, hash_key, sort_key, copy.deepcopy(table.get_item(hash_key, sort_key))))
+                if table.stream_shard is not None:
+                    shards[id(table)] = (table.stream_shard, len(table.stream_shard.items))
         try:
             return original(self, transact_items)
-        finally:  # a rollback replaced the tables it touched with their copies
-            for name, table in tables.items():
-                restored, shard = self.tables.get(name), table.stream_shard
-                if restored is None or restored is table or shard is None or restored.stream_shard is None:
-                    continue
-                shard.items = restored.stream_shard.items
-                shard.table = restored
-                restored.stream_shard = shard
+        except Exception:
+            for table, hash_key, sort_key, before in reversed(undo):
+                put_back(table, hash_key, sort_key, before)
+            for shard, length in shards.values():
+                del shard.items[length:]
+            raise
 
-    transact_write_items.__local_cloud_keeps_shards__ = True  # type: ignore[attr-defined]
+    transact_write_items.__local_cloud_undo_log__ = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    _shards_kept = True
+    _undo_logged = True
+
+
+def cache_moto_service_lookup() -> None:
+    from moto import backends
+
+    if not getattr(backends.list_of_moto_modules, "__local_cloud_cached__", False):
+        listing = tuple(backends.list_of_moto_modules())
+        cached = functools.wraps(backends.list_of_moto_modules)(lambda: listing)
+        cached.__local_cloud_cached__ = True  # type: ignore[attr-defined]
+        backends.list_of_moto_modules = cached  # type: ignore[assignment]
 
 
 def one_invocation_per_resolver() -> None:
-    """Powertools' resolver keeps the request being handled on itself (``app.current_event``): a
-    Lambda container handles one invocation at a time, so that is safe on AWS. Here every handler
-    module runs in one process and the gateway serves requests on threads, so two requests to the
-    same function would overwrite each other's event (seen: a staff request read another request's
-    claims). The resolver's per-request state is made thread-local; nothing else changes."""
+    """Powertools keeps the request being handled on the router class itself
+    (``BaseRouter.current_event = ...`` in ``resolve``): one value per process, which is right on
+    Lambda, where a container handles one invocation at a time. Here every handler runs in one
+    process and the gateway serves requests on threads, so two requests overwrote each other's
+    event (seen: a staff route read a webhook's claims and failed on a missing ``sub``). The value
+    is made per thread, for class-level access (a descriptor on a metaclass) and for instance
+    access (the same descriptor on the class); nothing else changes."""
     from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
     if getattr(BaseRouter, "__local_cloud_thread_local__", False):
         return
     state = threading.local()
 
-    def slot(name: str) -> property:
-        def get(self: Any) -> Any:
-            return getattr(state, f"{id(self)}.{name}", None)
+    class PerThread:
+        def __init__(self, name: str) -> None:
+            self.name = name
 
-        def put(self: Any, value: Any) -> None:
-            setattr(state, f"{id(self)}.{name}", value)
+        def __get__(self, instance: Any, owner: Any = None) -> Any:
+            return getattr(state, self.name, None)
 
-        return property(get, put)
+        def __set__(self, instance: Any, value: Any) -> None:
+            setattr(state, self.name, value)
 
-    for name in ("current_event", "lambda_context"):
-        setattr(BaseRouter, name, slot(name))
+    names = ("current_event", "lambda_context")
+    for name in names:
+        setattr(BaseRouter, name, PerThread(name))  # instance access: resolver.current_event
+    meta = type(BaseRouter)
+    BaseRouter.__class__ = type(  # class access: BaseRouter.current_event = ... / BaseRouter.current_event
+        "PerThreadRouterState", (meta,), {name: PerThread(name) for name in names}
+    )
     BaseRouter.__local_cloud_thread_local__ = True  # type: ignore[attr-defined]

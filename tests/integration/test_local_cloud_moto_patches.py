@@ -47,7 +47,20 @@ def test_the_patched_internals_exist_with_the_expected_shapes() -> None:
     transact = DynamoDBBackend.transact_write_items
     assert list(inspect.signature(transact).parameters) == ["self", "transact_items"]
     source = inspect.getsource(getattr(transact, "__wrapped__", transact))
+    assert "copy.deepcopy(\n                    self.tables[table_name]" in source  # the backup copies tables
     assert "self.tables[table_name] = original_table_state[table_name]" in source  # rollback by copy
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models.table import Table
+
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    attributes = [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}]
+    table = Table("t", "123456789012", "eu-west-1", schema, attributes)
+    assert isinstance(table.items, dict) and table.stream_shard is None  # the undo log writes these
+    assert (table.hash_key_attr, table.range_key_attr) == ("pk", "sk")
+    assert "import copy" in inspect.getsource(models).splitlines()[:3]
+    from moto import backends
+
+    assert "dynamodb" in set(backends.list_of_moto_modules())
     assert {"items", "table"} <= set(vars(StreamShard("123456789012", None)))  # type: ignore[arg-type]
     from moto.core.responses import BaseResponse
 
@@ -70,7 +83,36 @@ def test_patches_are_applied_once_started(cloud: object) -> None:
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
     assert getattr(DynamoDBStreamsHandler.call_action, "__local_cloud_lock__", False)
-    assert getattr(DynamoDBBackend.transact_write_items, "__local_cloud_keeps_shards__", False)
+    assert getattr(DynamoDBBackend.transact_write_items, "__local_cloud_undo_log__", False)
+    from moto import backends
+
+    assert getattr(backends.list_of_moto_modules, "__local_cloud_cached__", False)
     from moto.cognitoidp.responses import CognitoIdpResponse
 
     assert CognitoIdpResponse.default_region == cloud.region  # type: ignore[attr-defined]
+
+
+def test_each_thread_sees_its_own_powertools_request(cloud: object) -> None:
+    """Powertools keeps the current request on the router class; the local cloud runs handlers on
+    threads, so the value must be per thread (local/patches.py, ``one_invocation_per_resolver``),
+    including after ``resolve`` assigns it on the class, as Powertools does."""
+    import threading
+    import time
+
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, BaseRouter, Router
+
+    app, router = APIGatewayRestResolver(), Router()
+    app.include_router(router)
+    seen: dict[str, tuple[object, ...]] = {}
+
+    def request(event: str) -> None:
+        BaseRouter.current_event = event  # type: ignore[assignment]  # what resolve() does
+        time.sleep(0.05)  # every other thread assigns meanwhile
+        seen[event] = (BaseRouter.current_event, app.current_event, router.current_event)
+
+    threads = [threading.Thread(target=request, args=(f"event-{n}",)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {f"event-{n}": (f"event-{n}",) * 3 for n in range(6)}

@@ -199,8 +199,9 @@ def test_inventory_lists_each_stream_mapping_with_its_on_failure_queue(cloud: Lo
 
 def test_writes_after_a_cancelled_transaction_still_reach_the_stream(cloud: LocalCloud) -> None:
     """moto 5.2.5 rolls a cancelled TransactWriteItems back by putting a copy of the table (and of
-    its stream shard) in place of the table; the poller's shard iterator must still see what comes
-    next (local/patches.py keeps the shard the iterators hold). The cancelled write is not seen."""
+    its stream shard) in place of the table, stranding the poller's shard iterator; the undo log
+    (local/patches.py, patch 6) keeps the table and shard and drops only the cancelled records.
+    The cancelled write is not seen, and what comes next is."""
     ddb, table = cloud.client("dynamodb"), cloud.physical("st-ordered")
     ddb.put_item(TableName=table, Item={"pk": {"S": "tx-before"}})
     assert cloud.wait_for_idle(10)
@@ -221,3 +222,46 @@ def test_writes_after_a_cancelled_transaction_still_reach_the_stream(cloud: Loca
     assert cloud.wait_for_idle(10)
     seen = [fx.pk(r) for batch in fx.BATCHES["recorder"] for r in batch if fx.pk(r).startswith("tx-")]
     assert seen == ["tx-before", "tx-after"]
+
+
+def test_a_cancelled_transaction_puts_back_what_it_changed_and_nothing_else(cloud: LocalCloud) -> None:
+    """The undo log (local/patches.py, patch 6): an update and a delete that ran before the failing
+    check are undone, a put is removed, and a write made before the transaction is untouched."""
+    ddb, table = cloud.client("dynamodb"), cloud.physical("st-ordered")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "undo-kept"}, "n": {"N": "1"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "undo-deleted"}, "n": {"N": "2"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "undo-other"}, "n": {"N": "3"}})
+    with pytest.raises(ddb.exceptions.TransactionCanceledException):
+        ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "undo-kept"}},
+                        "UpdateExpression": "SET n = n + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {"Delete": {"TableName": table, "Key": {"pk": {"S": "undo-deleted"}}}},
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "undo-new"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "undo-absent"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    def read(pk: str) -> dict[str, Any] | None:
+        got = ddb.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True)
+        return got.get("Item")
+
+    assert read("undo-kept") == {"pk": {"S": "undo-kept"}, "n": {"N": "1"}}
+    assert read("undo-deleted") == {"pk": {"S": "undo-deleted"}, "n": {"N": "2"}}
+    assert read("undo-new") is None
+    assert read("undo-other") == {"pk": {"S": "undo-other"}, "n": {"N": "3"}}
+    assert cloud.wait_for_idle(10)
+    seen = [fx.pk(r) for batch in fx.BATCHES["recorder"] for r in batch if fx.pk(r).startswith("undo-")]
+    assert seen == ["undo-kept", "undo-deleted", "undo-other"]  # the three puts; nothing cancelled
