@@ -298,3 +298,22 @@ def test_card_numbers_are_refused_before_anything_else() -> None:
             }
         )
     assert repo.docs == {} and "4111" not in json.dumps(repo.docs)
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ('{"token": "4111111111111111"}', True),  # a test Visa number, Luhn-valid
+        ('{"reference": "5555555555554444"}', True),
+        ("card 4242424242424242 please", True),
+        ('{"token": "4111111111111112"}', False),  # fails the Luhn check: not a card number
+        ('{"event_id": "evt_3366123456789012"}', False),  # an id that happens to be digits
+        ('{"event_id": "evt_4111111111111111"}', False),  # part of a longer id, even when Luhn-valid
+        ('{"at": 1795329852130}', False),  # a millisecond timestamp (13 digits, not Luhn-valid)
+        ('{"amount": 12345}', False),
+    ],
+)
+def test_only_a_standalone_luhn_valid_run_looks_like_a_card_number(text: str, refused: bool) -> None:
+    from commerce.payments.models import looks_like_card_number
+
+    assert looks_like_card_number(text) is refused

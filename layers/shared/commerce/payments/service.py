@@ -23,7 +23,6 @@ from commerce.payments.errors import (
     PaymentStateConflict,
 )
 from commerce.payments.models import (
-    PAN_LIKE,
     Attempt,
     GatewayAck,
     HistoryEntry,
@@ -34,6 +33,7 @@ from commerce.payments.models import (
     Payment,
     PaymentStatus,
     WebhookEvent,
+    looks_like_card_number,
 )
 from commerce.payments.ports import EventPublisher, MerchantGateway, PaymentRepository, WorkflowCallback
 
@@ -61,8 +61,8 @@ AUTH_OUTCOMES = {Outcome.AUTHORISED, Outcome.DECLINED, Outcome.CHALLENGE_FAILED}
 
 
 def refuse_card_data(text: str) -> None:
-    """Card numbers never enter the system: a 13-19 digit run anywhere is refused, unlogged."""
-    if PAN_LIKE.search(text):
+    """Card numbers never enter the system: a standalone, Luhn-valid 13-19 digit run is refused, unlogged."""
+    if looks_like_card_number(text):
         raise CardDataRefused("Send a card token from the payment gateway, never a card number.")
 
 
