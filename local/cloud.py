@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from infra.admin_config import admin_config
 from infra.model import (
     INIT_ENV,
     PER_FUNCTION_ENV,
@@ -39,7 +40,7 @@ from infra.model import (
     cdk_json_context,
     function_env,
 )
-from local import patches
+from local import faults, patches
 from local.auth import CognitoAuthorizer, PoolKeys
 from local.gateway import Gateway
 from local.lambdas import Deployed, Dispatcher, Invocation
@@ -228,10 +229,13 @@ class LocalCloud:
                     "AWS_REGION": self.region,
                     "AWS_ACCESS_KEY_ID": "testing",
                     "AWS_SECRET_ACCESS_KEY": "testing",
+                    # moto checks TOTP codes (one secret for every user) only when told to
+                    "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
                 }
             )
             self._provision()
             self._serve()
+            self.faults = faults.Faults.install(self)  # fault injection (local/faults.py), inert until armed
             if self.seed:
                 self._seed()
         except BaseException:
@@ -271,6 +275,7 @@ class LocalCloud:
         if self._server is not None:
             self._server.stop()
         self._restore_env()
+        cold_containers()  # what the pollers' last invocations cached points at this cloud's endpoint
 
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():
@@ -402,6 +407,10 @@ class LocalCloud:
             )["UserPoolClient"]["ClientId"]
             for group in pool.groups:
                 idp.create_group(GroupName=str(group), UserPoolId=pool_id)
+            if not pool.self_sign_up:  # the staff pool requires TOTP MFA, as infra/constructs/auth.py
+                idp.set_user_pool_mfa_config(
+                    UserPoolId=pool_id, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="ON"
+                )
             self.pools[pool.name] = pool_id
             self.clients[pool.name] = client_id
             self.authorizer.add_pool(
@@ -636,14 +645,13 @@ class LocalCloud:
             self.carrier.webhook_url = f"{self.api_url}/webhooks/carrier"
 
     def admin_config(self) -> dict[str, Any]:
-        return {
-            "apiUrl": self.api_url,
-            "region": self.region,
-            "stage": self.stage,
-            "userPoolId": self.pools.get("staff"),
-            "userPoolClientId": self.clients.get("staff"),
-            "cognitoEndpoint": self.moto_url,
-        }
+        """The SPA's config.json: the same shape the CDK stack deploys (infra/admin_config.py)."""
+        return admin_config(
+            api_url=self.api_url,
+            region=self.region,
+            staff_pool_id=self.pools.get("staff", ""),
+            staff_client_id=self.clients.get("staff", ""),
+        )
 
     # ---- users ------------------------------------------------------------------------------------
     def create_user(

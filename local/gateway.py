@@ -32,6 +32,14 @@ CORS_ALLOW_HEADERS = "Content-Type,Authorization,X-Amz-Date,X-Api-Key,X-Amz-Secu
 CORS_ALLOW_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
 
 
+class BurstServer(ThreadingHTTPServer):
+    """A thread per request, like the gateway's fleet; the listen backlog is API Gateway-like rather
+    than the standard library's 5, which reset connections when 20 clients arrived at once."""
+
+    request_queue_size = 256
+    daemon_threads = True
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -89,8 +97,7 @@ class Gateway:
         # the local cloud's own GET endpoints (path -> query -> JSON), e.g. /_local/emails; not API routes
         self.local_routes = dict(local_routes or {})
         self.routes: list[Route] = []
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = BurstServer((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
 
     def add_route(self, http: Http, function: str) -> None:

@@ -42,6 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Self
 
 from commerce.common.signatures import HEADER, sign
+from local.gateway import BurstServer
 
 REDELIVERY_ATTEMPTS = 6  # first delivery + 5 retries
 REDELIVERY_BACKOFF = 0.25  # seconds, doubling: 0.25, 0.5, 1, 2, 4
@@ -237,7 +238,6 @@ def _serve(
         def log_message(self, format: str, *args: Any) -> None:
             log.debug(format, *args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    server = BurstServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, args=(0.1,), name=name, daemon=True).start()  # stop() in 0.1 s
     return server

@@ -112,6 +112,14 @@ def test_duplicate_and_late_warehouse_webhooks_change_nothing(api, cloud, custom
     assert_problem(other, 404, "ORDER_NOT_FOUND")
 
 
+def test_a_copy_of_the_hand_over_after_the_order_moved_on_is_a_duplicate(api, cloud, customer):
+    order_id, _ = shipped(api, cloud, customer, new_sku(2))
+    handed = next(e for e in cloud.warehouse.dispatches[order_id].events if e["type"] == "dispatch.handed_to_carrier")
+    again = post(cloud, "/webhooks/warehouse", *cloud.warehouse.signed(handed))
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert detail(api, customer, order_id)["order"]["status"] == "shipped"
+
+
 def test_forged_and_replayed_partner_webhooks_are_refused_and_change_nothing(api, cloud, customer):
     sku = new_sku(3)
     order_id, tracking = shipped(api, cloud, customer, sku)

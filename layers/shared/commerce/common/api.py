@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -24,7 +26,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from commerce.audit import log as audit_log
-from commerce.common.errors import DomainError
+from commerce.common.errors import DomainError, TemporarilyUnavailable, is_throttling
 from commerce.common.observability import logger, metrics, tracer
 from commerce.staff.permissions import Permission, permissions_of
 
@@ -57,7 +59,10 @@ def make_resolver() -> APIGatewayRestResolver:
     @app.exception_handler(DomainError)
     def _domain(error: DomainError) -> Response[str]:
         logger.info("request refused", extra={"code": error.code, "status": error.status})
-        return problem(error.status, error.code, error.title, error.detail, request_id(), **error.extensions)
+        response = problem(error.status, error.code, error.title, error.detail, request_id(), **error.extensions)
+        if isinstance(error, TemporarilyUnavailable):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
@@ -82,6 +87,10 @@ def make_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
+        if is_throttling(error):  # throttled past the SDK's retries: nothing changed, ask again shortly
+            logger.warning("throttled", extra={"error": type(error).__name__})
+            metrics.add_metric(name="RequestsThrottled", unit="Count", value=1)
+            return _domain(TemporarilyUnavailable("Too many requests right now; nothing was changed. Try again."))
         logger.exception("unhandled error")
         return problem(500, "INTERNAL", "Internal error", "Something went wrong on our side.", request_id())
 
@@ -152,6 +161,20 @@ def refuse_unknown_query_parameters(event: dict[str, Any], declared: dict[str, f
     )
 
 
+def refuse_undecodable_body(event: dict[str, Any]) -> Response[str] | None:
+    """A body that is not UTF-8 text (API Gateway passes such bytes base64-encoded) is a 400, not a
+    crash in the resolver's JSON parsing: every route takes text (JSON, or CSV as text)."""
+    if not event.get("isBase64Encoded") or not event.get("body"):
+        return None
+    try:
+        base64.b64decode(str(event["body"]), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        logger.info("request body is not UTF-8 text")
+        request_id = (event.get("requestContext") or {}).get("requestId")
+        return problem(400, "MALFORMED_BODY", "Malformed body", "The body is not UTF-8 text.", request_id)
+    return None
+
+
 def customer_id(app: APIGatewayRestResolver) -> str:
     """The signed-in customer: the Cognito subject the authoriser verified (customer routes only)."""
     return str(app.current_event.request_context.authorizer.claims["sub"])
@@ -205,7 +228,11 @@ def api_handler(
                     request_id,
                 )
             )
-        refused = authorise_staff(event, required, public_routes) or refuse_unknown_query_parameters(event, declared)
+        refused = (
+            authorise_staff(event, required, public_routes)
+            or refuse_unknown_query_parameters(event, declared)
+            or refuse_undecodable_body(event)
+        )
         if refused is not None:
             return _to_proxy(refused)
         route = f"{event.get('httpMethod')} {event.get('resource')}"

@@ -39,3 +39,44 @@ class Conflict(DomainError):
 
 class Unprocessable(DomainError):
     status, code, title = 422, "UNPROCESSABLE", "The request cannot be processed"
+
+
+class TemporarilyUnavailable(DomainError):
+    """A dependency throttled us or is briefly out (DynamoDB throttling past the SDK's retries, a
+    transaction cancelled for throughput). Nothing was changed: the caller retries after
+    ``retry_after`` seconds (HTTP: 503 with ``Retry-After``; workflow tasks: the ASL Retry names
+    this class; queue consumers: the message is redelivered)."""
+
+    status, code, title = 503, "TEMPORARILY_UNAVAILABLE", "Temporarily unavailable"
+    retry_after: ClassVar[int] = 1
+
+
+# Error codes AWS answers when a request was throttled (the SDK retries them, then raises them).
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+    }
+)
+# A transaction is cancelled with one of these reasons when an item's table or partition was
+# throttled (DynamoDB TransactWriteItems, CancellationReasons[].Code); the SDK does not retry it.
+THROTTLED_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
+def is_throttling(error: BaseException) -> bool:
+    """Whether an AWS client error (duck-typed: ``error.response``) says the request was throttled
+    and nothing was written: a throttling code, or a transaction cancelled for throughput and for
+    no failed condition."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return False
+    code = (response.get("Error") or {}).get("Code")
+    if code in THROTTLING_CODES:
+        return True
+    if code == "TransactionCanceledException":
+        reasons = {str(r.get("Code")) for r in response.get("CancellationReasons") or []}
+        return bool(reasons & THROTTLED_CANCELLATIONS) and "ConditionalCheckFailed" not in reasons
+    return False

@@ -202,6 +202,7 @@ class FulfilmentService:
                 order_status=str(order.status),
             )
         if order.status not in WAITING_FOR_GOODS:
+            self._orders.write(OrderWrite(order, claim=claim))  # a copy of the hand-over answers "duplicate"
             self._resume_dispatch(order)
             return PartnerWebhookResult(ignored=f"order is {order.status}")
         now = self._now()
