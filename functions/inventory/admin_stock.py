@@ -5,6 +5,8 @@
     POST /admin/inventory/{sku}/adjustments         {warehouse, delta, reason}
     POST /admin/inventory/transfers                 {sku, from_warehouse, to_warehouse, quantity, reason}
     PUT  /admin/inventory/{sku}/low-stock-threshold {threshold}
+    PUT  /admin/inventory/{sku}/hot                 {shards}: shard a hot SKU's stock (or rebalance it)
+    DELETE /admin/inventory/{sku}/hot               merge its shards back
 
 Each change is one transaction with its change log entry (who, why, when); an Idempotency-Key
 makes a retried adjustment or transfer apply once (docs/back-office.md, "Inventory")."""
@@ -18,6 +20,7 @@ from commerce.audit import log as audit_log
 from commerce.common.api import api_handler, caller_email, make_resolver, staff_id
 from commerce.common.observability import logger, metrics
 from commerce.inventory.admin import Actor
+from commerce.inventory.hot import HotRequest
 from commerce.inventory.models import (
     AdjustmentRequest,
     StockChangeResult,
@@ -69,7 +72,11 @@ def get_stock(
     return stock_admin().detail(sku, changes_limit, changes_cursor)
 
 
-@app.post("/admin/inventory/<sku>/adjustments", summary="Add or remove units in a warehouse (reason required)")
+@app.post(
+    "/admin/inventory/<sku>/adjustments",
+    summary="Add or remove units in a warehouse (reason required)",
+    responses={201: {"description": "Adjusted"}, 200: {"description": "The change this key already made"}},
+)
 def adjust(
     sku: SkuParam, request: Annotated[AdjustmentRequest, Body()], idempotency_key: IdempotencyKey = None
 ) -> Response[StockChangeResult]:
@@ -77,7 +84,11 @@ def adjust(
     return changed(sku, before, result)
 
 
-@app.post("/admin/inventory/transfers", summary="Move units between two warehouses in one transaction")
+@app.post(
+    "/admin/inventory/transfers",
+    summary="Move units between two warehouses in one transaction",
+    responses={201: {"description": "Moved"}, 200: {"description": "The transfer this key already made"}},
+)
 def transfer(
     request: Annotated[TransferRequest, Body()], idempotency_key: IdempotencyKey = None
 ) -> Response[StockChangeResult]:
@@ -94,6 +105,30 @@ def set_threshold(sku: SkuParam, request: Annotated[ThresholdRequest, Body()]) -
         before={"low_stock_threshold": before.low_stock_threshold},
         after={"low_stock_threshold": after.low_stock_threshold},
     )
+    return after
+
+
+@app.put("/admin/inventory/<sku>/hot", summary="Mark a SKU hot: spread its available units over N shards")
+def set_hot(sku: SkuParam, request: Annotated[HotRequest, Body()]) -> StockView:
+    before, after = stock_admin().set_hot(sku, request.shards, actor())
+    return hot_changed(sku, before, after)
+
+
+@app.delete("/admin/inventory/<sku>/hot", summary="No longer hot: merge the shards' available units back")
+def merge_hot(sku: SkuParam) -> StockView:
+    before, after = stock_admin().merge(sku, actor())
+    return hot_changed(sku, before, after)
+
+
+def hot_changed(sku: str, before: StockView, after: StockView) -> StockView:
+    fields = ("hot_shards", "on_hand", "reserved", "available", "pools")
+    audit_log.changed(
+        "inventory",
+        sku,
+        before=before.model_dump(mode="json", include=set(fields)),
+        after=after.model_dump(mode="json", include=set(fields)),
+    )
+    logger.info("stock sharding", extra={"sku": sku, "hot_shards": after.hot_shards})
     return after
 
 

@@ -20,8 +20,10 @@ from botocore.exceptions import ClientError
 
 from commerce.adapters.aws import client
 from commerce.adapters.dynamo import marshal, unmarshal, values
+from commerce.common.errors import TemporarilyUnavailable, is_throttling
 from commerce.fulfilment.models import Shipment
-from commerce.inventory.models import StockLevel
+from commerce.inventory.errors import StockContended
+from commerce.inventory.hot import Hold, record_of
 from commerce.orders import admin as staff_keys
 from commerce.orders.errors import (
     DuplicateEvent,
@@ -35,6 +37,8 @@ from commerce.orders.models import IdempotencyRecord, Order, OrderStatus, Timeli
 from commerce.orders.ports import OrderWrite
 from commerce.orders.service import hold_shard
 
+PLACE_ATTEMPTS = 4  # the placement transaction, then at most 3 more on the short-shard failure path
+STOCK_RETRIED = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 USED_MARKER_DAYS = 2  # the USED marker outlives the quote (and its token) it guards
 ORDER_FIELDS = frozenset(Order.model_fields)
 TIMELINE_FIELDS = frozenset(TimelineEntry.model_fields)
@@ -47,15 +51,36 @@ def _claim_expiry() -> int:
 
 
 class StockLedger(Protocol):
-    """The inventory adapter's transaction items (orders never sees inventory's keys)."""
+    """The inventory adapter's transaction items (orders never sees inventory's keys). A hot SKU's
+    stock is split over shards (docs/inventory.md): ``plan`` guesses the pools with no read,
+    ``replan`` (the failure path) reads them and allocates again, and the order stores where its
+    units are (``stock_holds``) for the release and the dispatch."""
 
-    def reservation_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]: ...
+    def warm(self) -> None: ...
 
-    def release_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]: ...
+    def plan(self, lines: list[tuple[str, int]]) -> list[Hold]: ...
 
-    def deduct_items(self, lines: list[tuple[str, int]], warehouse: str) -> list[dict[str, Any]]: ...
+    def replan(
+        self, lines: list[tuple[str, int]], holds: list[Hold], failed: set[str]
+    ) -> tuple[list[Hold] | None, dict[str, int]]: ...
 
-    def levels(self, skus: list[str]) -> dict[str, StockLevel]: ...
+    def reserve_items(self, holds: list[Hold]) -> list[dict[str, Any]]: ...
+
+    def release_items(
+        self, lines: list[tuple[str, int]], record: dict[str, dict[str, int]] | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    def deduct_items(
+        self, lines: list[tuple[str, int]], warehouse: str, record: dict[str, dict[str, int]] | None = None
+    ) -> list[dict[str, Any]]: ...
+
+
+def _unless_throttled(error: ClientError) -> None:
+    """A transaction DynamoDB cancelled for throughput (not for a condition) changed nothing and
+    says nothing about the order: TemporarilyUnavailable (503, an ASL Retry, a redelivery), never
+    a state conflict or short stock."""
+    if is_throttling(error):
+        raise TemporarilyUnavailable("The orders table is throttled; nothing was written.") from error
 
 
 def _lines(order: Order) -> list[tuple[str, int]]:
@@ -70,9 +95,17 @@ class DynamoOrderRepository:
 
     # ---- placing ------------------------------------------------------------------------------------
     def place_items(
-        self, order: Order, first: TimelineEntry, idempotency: IdempotencyRecord, quote_expires_at: int
+        self,
+        order: Order,
+        first: TimelineEntry,
+        idempotency: IdempotencyRecord,
+        quote_expires_at: int,
+        holds: list[Hold] | None = None,
     ) -> list[dict[str, Any]]:
-        """The transaction, in this order: idempotency, order, timeline, quote marker, stock lines."""
+        """The transaction, in this order: idempotency, order, timeline, quote marker, then one
+        reservation per hold (per line, unless a hot SKU's line is split over shards)."""
+        holds = self._stock.plan(_lines(order)) if holds is None else holds
+        stock_holds = record_of(holds)
         order_item = {
             "pk": f"ORDER#{order.order_id}",
             "sk": "ORDER",
@@ -81,6 +114,7 @@ class DynamoOrderRepository:
             # the staff indexes (commerce/orders/admin.py): every order, and by status
             "list_shard": staff_keys.list_shard(order.order_id),
             "status_key": staff_keys.status_key(order.order_id, order.status),
+            **({"stock_holds": stock_holds} if stock_holds else {}),
         }
         not_exists = "attribute_not_exists(pk)"
         return [
@@ -118,40 +152,47 @@ class DynamoOrderRepository:
                     "ConditionExpression": not_exists,
                 }
             },
-            *self._stock.reservation_items(_lines(order)),
+            *self._stock.reserve_items(holds),
         ]
 
     def place(self, order: Order, first: TimelineEntry, idempotency: IdempotencyRecord, quote_expires_at: int) -> None:
-        items = self.place_items(order, first, idempotency, quote_expires_at)
-        try:
-            client("dynamodb").transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            failed = [
-                index
-                for index, reason in enumerate(error.response.get("CancellationReasons") or [])
-                if reason.get("Code") == "ConditionalCheckFailed"
-            ]
-            if 0 in failed:
-                raise IdempotencyRecordExists() from error
-            if 3 in failed:
-                raise QuoteAlreadyUsed("This quote has already placed an order.", quote_id=order.quote_id) from error
-            short = [order.lines[i - 4] for i in failed if i >= 4]
-            if short:
-                levels = self._stock.levels(sorted({line.sku for line in short}))  # the failure path's extra read
-                raise InsufficientStock(
-                    "Not enough stock for some items; nothing was reserved.",
-                    items=[
-                        {
-                            "sku": line.sku,
-                            "requested": line.quantity,
-                            "available": levels[line.sku].available if line.sku in levels else 0,
-                        }
-                        for line in short
-                    ],
-                ) from error
-            raise
+        """One transaction. Only when a stock reservation failed (short, or a hot SKU's shard ran
+        dry or collided with another order) are the pools read and the transaction tried again
+        where units are, at most PLACE_ATTEMPTS times; 409 only when a SKU's pools together are short."""
+        lines = _lines(order)
+        self._stock.warm()
+        holds = self._stock.plan(lines)
+        for _ in range(PLACE_ATTEMPTS):
+            items = self.place_items(order, first, idempotency, quote_expires_at, holds)
+            try:
+                client("dynamodb").transact_write_items(TransactItems=items)
+                return
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                _unless_throttled(error)
+                reasons = [str(r.get("Code")) for r in error.response.get("CancellationReasons") or []]
+                if reasons[:1] == ["ConditionalCheckFailed"]:
+                    raise IdempotencyRecordExists() from error
+                if reasons[3:4] == ["ConditionalCheckFailed"]:
+                    raise QuoteAlreadyUsed(
+                        "This quote has already placed an order.", quote_id=order.quote_id
+                    ) from error
+                failed = {holds[i - 4].sku for i, code in enumerate(reasons) if i >= 4 and code in STOCK_RETRIED}
+                if not failed:
+                    raise
+                replanned, short = self._stock.replan(lines, holds, failed)  # the failure path's read
+                if replanned is None:
+                    raise InsufficientStock(
+                        "Not enough stock for some items; nothing was reserved.",
+                        items=[
+                            {"sku": line.sku, "requested": line.quantity, "available": short[line.sku]}
+                            for line in order.lines
+                            if line.sku in short
+                        ],
+                    ) from error
+                holds = replanned
+        raise StockContended("Other orders kept taking the same units; nothing was reserved. Try again.")
 
     def idempotency(self, customer_id: str, key: str) -> IdempotencyRecord | None:
         item = self._get({"pk": f"IDEMPOTENCY#{customer_id}#{key}", "sk": "IDEMPOTENCY"})
@@ -219,9 +260,9 @@ class DynamoOrderRepository:
         if change.entry is not None:
             items += [self._order_update(change), self._entry_put(order.order_id, change.entry)]
         if change.release:
-            items += self._stock.release_items(_lines(order))
+            items += self._stock.release_items(_lines(order), order.stock_holds)
         if change.deduct_from is not None:
-            items += self._stock.deduct_items(_lines(order), change.deduct_from)
+            items += self._stock.deduct_items(_lines(order), change.deduct_from, order.stock_holds)
         if change.shipment is not None:
             items.append(self._shipment_put(change.shipment))
         if change.claim is not None:
@@ -241,6 +282,7 @@ class DynamoOrderRepository:
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
+            _unless_throttled(error)  # throttled: nobody moved the order, re-reading would not help
             if change.claim is not None and self._get({"pk": f"WEBHOOK#{change.claim}", "sk": "WEBHOOK"}):
                 raise DuplicateEvent(f"Event {change.claim} was applied before.") from error
             raise OrderStateConflict(f"Order {order.order_id} changed meanwhile; not changed.") from error

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from commerce.common.clock import iso, new_id
 from commerce.inventory.errors import AlreadyApplied, IdempotencyKeyReused, SkuNotStocked, UnknownSku
+from commerce.inventory.hot import checked_shards
 from commerce.inventory.models import (
     AdjustmentRequest,
     StockChange,
@@ -68,6 +69,11 @@ class StockLedger(Protocol):
 
     def set_threshold(self, sku: str, threshold: int, entry: StockChange) -> None:
         """Raises SkuNotStocked."""
+        ...
+
+    def set_hot(self, sku: str, active: int, entry: StockChange) -> None:
+        """Spread the available units over ``active`` shards (0: merge them back). Raises
+        SkuNotStocked, or StockContended when orders kept moving the pools."""
         ...
 
     def applied(self, key: str) -> tuple[str, StockChange] | None:
@@ -150,6 +156,23 @@ class StockAdmin:
         reason = f"low-stock threshold {before.low_stock_threshold} -> {threshold}"
         entry = self._entry(sku, "threshold", 0, reason, actor, threshold=threshold)
         self._ledger.set_threshold(sku, threshold, entry)
+        return before, self.stock(sku)
+
+    def set_hot(self, sku: str, shards: int, actor: Actor) -> tuple[StockView, StockView]:
+        """Mark the SKU hot over ``shards`` shards (docs/inventory.md): its available units are
+        spread evenly over them and placements reserve from one at random. Marking it again, with the
+        same or another count, rebalances. (before, after)."""
+        return self._shard(sku, checked_shards(shards), actor)
+
+    def merge(self, sku: str, actor: Actor) -> tuple[StockView, StockView]:
+        """No longer hot: the shards' available units go back to the SKU's own item (what orders hold
+        in a shard stays there until they release or dispatch it)."""
+        return self._shard(sku, 0, actor)
+
+    def _shard(self, sku: str, active: int, actor: Actor) -> tuple[StockView, StockView]:
+        before = self.stock(sku)
+        reason = f"hot: {active} shards" if active else "hot: merged back"
+        self._ledger.set_hot(sku, active, self._entry(sku, "hot", 0, reason, actor))
         return before, self.stock(sku)
 
     # ---- shared --------------------------------------------------------------------------------------

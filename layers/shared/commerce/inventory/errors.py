@@ -3,7 +3,7 @@ one, lives in ``commerce.inventory.service``)."""
 
 from __future__ import annotations
 
-from commerce.common.errors import Conflict, NotFound
+from commerce.common.errors import Conflict, NotFound, TemporarilyUnavailable
 
 
 class SkuNotStocked(NotFound):
@@ -28,3 +28,10 @@ class IdempotencyKeyReused(Conflict):
 
 class AlreadyApplied(Exception):
     """The adapter's signal that a change's Idempotency-Key was recorded before (not an API error)."""
+
+
+class StockContended(TemporarilyUnavailable):
+    """Concurrent orders kept taking the units a request planned to use (a hot SKU near sell-out):
+    nothing was changed; the same request again is safe (503, Retry-After)."""
+
+    code = "STOCK_CONTENDED"

@@ -31,6 +31,9 @@ class StockLevel(BaseModel):
     available: int = Field(ge=0, description="on_hand - reserved, stored so writes can be conditional on it")
     low_stock_threshold: int = Field(default=DEFAULT_LOW_STOCK, ge=0)
     backorder_eta: date | None = None  # set by procurement when a purchase order is due
+    hot_shards: int = Field(
+        default=0, ge=0, description="Shards placements reserve from (a hot SKU, docs/inventory.md); 0: not hot"
+    )
 
 
 class Availability(BaseModel):
@@ -61,7 +64,7 @@ def availability_of(level: StockLevel | None, sku: str) -> Availability:
 Warehouse = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 SkuCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,47}$")]
-ChangeKind = Literal["adjustment", "transfer", "threshold", "reservation", "release", "dispatch"]
+ChangeKind = Literal["adjustment", "transfer", "threshold", "hot", "reservation", "release", "dispatch"]
 MAX_UNITS = 1_000_000
 
 
@@ -94,9 +97,20 @@ class WarehouseStock(BaseModel):
     on_hand: int
 
 
+class PoolStock(BaseModel):
+    pool: str = Field(description="STOCK (the SKU's own item) or SHARD#<k>")
+    on_hand: int
+    reserved: int
+    available: int
+
+
 class StockView(StockLevel):
     low_stock: bool = Field(description="available <= low_stock_threshold")
     warehouses: list[WarehouseStock]
+    pools: list[PoolStock] = Field(
+        default_factory=list,
+        description="A sharded SKU's slices (the totals above are their sums); empty for a SKU never sharded",
+    )
 
 
 class StockPage(BaseModel):
@@ -150,9 +164,10 @@ class StockChangeResult(BaseModel):
     replayed: bool = Field(description="The same Idempotency-Key and request were sent before: nothing changed now")
 
 
-def stock_view(level: StockLevel, warehouses: dict[str, int]) -> StockView:
+def stock_view(level: StockLevel, warehouses: dict[str, int], pools: list[PoolStock] | None = None) -> StockView:
     return StockView(
         **level.model_dump(),
         low_stock=level.available <= level.low_stock_threshold,
         warehouses=[WarehouseStock(warehouse=w, on_hand=n) for w, n in sorted(warehouses.items())],
+        pools=pools or [],
     )

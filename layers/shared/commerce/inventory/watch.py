@@ -12,6 +12,13 @@ For every change of a SKU's ``STOCK`` item (old and new image):
   published; while it stays low nothing more is sent; when it recovers it leaves the list, and the
   next fall announces again. One event per crossing, with an ``event_id`` made from the stream
   record (consumers de-duplicate retried batches by it).
+- **Hot SKUs** (docs/inventory.md): a sharded SKU's records (its shards', and its ``STOCK`` item's
+  once it has shards) say nothing about its totals on their own. Their order-driven changes are
+  logged as one entry per SKU and kind per batch (a flash sale must not make the change log the hot
+  partition), and the SKU's low-stock state is judged on its summed totals, read once per batch,
+  against the low-stock list: low and not listed -> listed and announced; listed and not low ->
+  cleared. A crossing between two batches is announced once; a dip and recovery within one batch
+  is not seen.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from commerce.inventory.models import DEFAULT_LOW_STOCK, StockChange
+from commerce.inventory.models import DEFAULT_LOW_STOCK, StockChange, StockLevel
 
 SOURCE = "commerce.inventory"
 ORDER_ACTOR = "system:orders"
@@ -34,6 +41,7 @@ class StockImage:
     reserved: int
     available: int
     threshold: int
+    sharded: bool = False  # a hot SKU's shard, or the STOCK item of a SKU that has shards
 
     @property
     def low(self) -> bool:
@@ -49,16 +57,29 @@ class StockRecord:
     old: StockImage | None
     new: StockImage | None
 
+    @property
+    def sharded(self) -> bool:
+        return any(i is not None and i.sharded for i in (self.old, self.new))
+
+    @property
+    def sku(self) -> str:
+        image = self.new or self.old
+        assert image is not None
+        return image.sku
+
 
 def image(item: dict[str, Any] | None) -> StockImage | None:
-    if not item or not str(item.get("pk", "")).startswith("SKU#") or item.get("sk") != "STOCK" or "sku" not in item:
+    if not item or not str(item.get("pk", "")).startswith("SKU#") or item.get("sk") not in ("STOCK", "SHARD"):
         return None  # the lists' items are keyed by SKU too (a SKU may be called STOCK)
+    if "sku" not in item:
+        return None
     return StockImage(
         sku=str(item["sku"]),
         on_hand=int(item.get("on_hand", 0)),
         reserved=int(item.get("reserved", 0)),
         available=int(item.get("available", 0)),
         threshold=int(item.get("low_stock_threshold", DEFAULT_LOW_STOCK)),
+        sharded=item["sk"] == "SHARD" or int(item.get("shards", 0)) > 0,
     )
 
 
@@ -111,6 +132,14 @@ def order_change(record: StockRecord) -> StockChange | None:
 class WatchSink(Protocol):
     def append_changes(self, changes: list[StockChange]) -> None: ...
 
+    def levels(self, skus: list[str]) -> dict[str, StockLevel]:
+        """The SKUs' totals (summed over a sharded SKU's pools)."""
+        ...
+
+    def low_listed(self, skus: list[str]) -> set[str]:
+        """Which of the SKUs are on the low-stock list."""
+        ...
+
     def mark_low(self, sku: str, since: str) -> None: ...
 
     def clear_low(self, sku: str) -> None: ...
@@ -126,10 +155,12 @@ class StockWatcher:
 
     def watch(self, records: list[StockRecord]) -> dict[str, int]:
         """Handle a batch in order; an exception retries the whole batch (every write is idempotent)."""
-        changes = [c for c in (order_change(r) for r in records) if c is not None]
+        sharded = [r for r in records if r.sharded]
+        records = [r for r in records if not r.sharded]
+        changes = [c for c in (order_change(r) for r in records) if c is not None] + sharded_changes(sharded)
         if changes:
             self._sink.append_changes(changes)
-        announced = recovered = 0
+        announced, recovered = self._watch_sharded(sharded)
         for record in records:
             was_low = record.old is not None and record.old.low
             new = record.new
@@ -142,6 +173,56 @@ class StockWatcher:
                 self._sink.clear_low(record.old.sku)
                 recovered += 1
         return {"logged": len(changes), "announced": announced, "recovered": recovered}
+
+    def _watch_sharded(self, records: list[StockRecord]) -> tuple[int, int]:
+        """Hot SKUs: their summed totals against the low-stock list (one read of each per batch)."""
+        first: dict[str, StockRecord] = {}
+        for record in records:
+            first.setdefault(record.sku, record)
+        if not first:
+            return 0, 0
+        skus = sorted(first)
+        levels, listed = self._sink.levels(skus), self._sink.low_listed(skus)
+        announced = recovered = 0
+        for sku in skus:
+            level = levels.get(sku)
+            low = level is not None and level.available <= level.low_stock_threshold
+            if low and sku not in listed:
+                assert level is not None
+                stock = StockImage(sku, level.on_hand, level.reserved, level.available, level.low_stock_threshold)
+                self._sink.mark_low(sku, first[sku].at)
+                self._events.publish(SOURCE, "LowStock", low_stock_detail(first[sku], stock))
+                announced += 1
+            elif not low and sku in listed:
+                self._sink.clear_low(sku)
+                recovered += 1
+        return announced, recovered
+
+
+def sharded_changes(records: list[StockRecord]) -> list[StockChange]:
+    """A batch's order-driven changes of hot SKUs: one entry per SKU and kind, units summed, named
+    after the first record (a retried batch writes the same entries). The totals after it are not
+    known from one shard's image: left out."""
+    merged: dict[tuple[str, str], tuple[StockChange, int, int]] = {}
+    for record in records:
+        change = order_change(record)
+        if change is None:
+            continue
+        key = (change.sku, change.kind)
+        seen = merged.get(key)
+        merged[key] = (seen[0], seen[1] + change.delta, seen[2] + 1) if seen else (change, change.delta, 1)
+    return [
+        first.model_copy(
+            update={
+                "delta": delta,
+                "reason": f"{first.reason} ({count} changes of a hot SKU, together)" if count > 1 else first.reason,
+                "on_hand": None,
+                "reserved": None,
+                "available": None,
+            }
+        )
+        for first, delta, count in merged.values()
+    ]
 
 
 def low_stock_detail(record: StockRecord, stock: StockImage) -> dict[str, Any]:

@@ -155,6 +155,10 @@ class Order(BaseModel):
     # The waiting workflow task's token (AwaitRetry, WaitForReview); never shown to customers. The
     # payment wait's token lives on the payment record (docs/orders.md section 4).
     task_token: str | None = Field(default=None, exclude=True)
+    # Where the stock of a hot SKU's lines is reserved ({sku: {pool: units}}, docs/inventory.md), so
+    # the release and the dispatch go back to the same shards; None when every line is on unsharded
+    # stock. Internal: written at placement, never shown.
+    stock_holds: dict[str, dict[str, int]] | None = Field(default=None, exclude=True)
 
 
 class TimelineEntry(BaseModel):

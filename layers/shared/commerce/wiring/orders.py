@@ -233,14 +233,20 @@ def retry_service() -> OrderService:
 class NoStock:
     """Services that never touch stock."""
 
-    def reservation_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    def warm(self) -> None:
         raise RuntimeError("read-only")
 
-    def release_items(self, lines: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    def plan(self, lines: list[tuple[str, int]]) -> list[Any]:
         raise RuntimeError("read-only")
 
-    def deduct_items(self, lines: list[tuple[str, int]], warehouse: str) -> list[dict[str, Any]]:
+    def replan(self, lines: list[tuple[str, int]], holds: list[Any], failed: set[str]) -> tuple[Any, dict[str, int]]:
         raise RuntimeError("read-only")
 
-    def levels(self, skus: list[str]) -> dict[str, Any]:
+    def reserve_items(self, holds: list[Any]) -> list[dict[str, Any]]:
+        raise RuntimeError("read-only")
+
+    def release_items(self, lines: list[tuple[str, int]], record: Any = None) -> list[dict[str, Any]]:
+        raise RuntimeError("read-only")
+
+    def deduct_items(self, lines: list[tuple[str, int]], warehouse: str, record: Any = None) -> list[dict[str, Any]]:
         raise RuntimeError("read-only")
