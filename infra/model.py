@@ -301,6 +301,7 @@ class Function:
     sends_email: bool = False
     user_pools: tuple[str, ...] = ()  # pools it calls Cognito on (sign-up, sign-in, ...)
     administers_pools: tuple[str, ...] = ()  # pools it calls Cognito's admin APIs on (IAM-granted)
+    reads_pools: tuple[str, ...] = ()  # pools whose group members it lists (ListUsersInGroup only)
     endpoints: tuple[str, ...] = ()  # external systems it calls (base URL in its environment)
     completes_tasks: bool = False  # SendTaskSuccess/Failure on Step Functions task tokens
     memory: int = 512
@@ -419,6 +420,9 @@ def function_env(topology: Topology, fn: Function, resolve: Resolve) -> dict[str
     env = {
         "POWERTOOLS_SERVICE_NAME": fn.context,
         "POWERTOOLS_METRICS_NAMESPACE": topology.metrics_namespace,
+        # Traces never record what a traced function returns (orders, profiles: personal data), even
+        # where a decorator forgets capture_response=False (docs/security.md).
+        "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "EVENT_BUS_NAME": resolve("bus", topology.bus),
     }
     for table, _access in fn.tables:
@@ -440,7 +444,7 @@ def function_env(topology: Topology, fn: Function, resolve: Resolve) -> dict[str
             env[topology.queue(queue).env] = resolve("queue", queue)
     if fn.sends_email:
         env[topology.email.env] = topology.email.address
-    for pool_name in dict.fromkeys((*fn.user_pools, *fn.administers_pools)):
+    for pool_name in dict.fromkeys((*fn.user_pools, *fn.administers_pools, *fn.reads_pools)):
         pool = topology.user_pool(pool_name)
         env[pool.env] = resolve("user_pool", pool_name)
         env[pool.client_env] = resolve("user_pool_client", pool_name)

@@ -7,10 +7,12 @@ from pathlib import Path
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from infra.admin_config import admin_config
 from infra.constructs.admin_site import AdminSite
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.data import Data
+from infra.constructs.encryption import Encryption
 from infra.constructs.functions import Dependencies, Functions
 from infra.constructs.messaging import Messaging
 from infra.constructs.observability import Observability
@@ -33,9 +35,10 @@ class CommerceStack(Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
-        data = Data(self, "Data", topology=topology, stage=stage)
-        messaging = Messaging(self, "Messaging", topology=topology, stage=stage)
-        secrets = SecretsAndEmail(self, "SecretsAndEmail", topology=topology, stage=stage)
+        key = Encryption(self, "Encryption", topology=topology, stage=stage).key
+        data = Data(self, "Data", topology=topology, stage=stage, key=key)
+        messaging = Messaging(self, "Messaging", topology=topology, stage=stage, key=key)
+        secrets = SecretsAndEmail(self, "SecretsAndEmail", topology=topology, stage=stage, key=key)
         auth = Auth(self, "Auth", topology=topology, stage=stage)
         functions = Functions(
             self,
@@ -53,6 +56,7 @@ class CommerceStack(Stack):
                 email=secrets.email,
                 stream_dlqs=messaging.stream_dlqs,
                 dlqs=messaging.dlqs,
+                key=key,
             ),
             layer_bundle=build_layer(),
             code_bundle=build_functions(),
@@ -67,18 +71,19 @@ class CommerceStack(Stack):
             bus=messaging.bus,
             tables=data.tables,
             queues=messaging.queues,
+            key=key,
         )
-        api = Api(self, "Api", topology=topology, stage=stage, functions=functions.functions, pools=auth.pools)
+        api = Api(self, "Api", topology=topology, stage=stage, functions=functions.functions, pools=auth.pools, key=key)
         site = AdminSite(
             self,
             "AdminSite",
             dist=admin_dist,
-            config={
-                "apiUrl": api.rest_api.url,
-                "region": self.region,
-                "staffUserPoolId": auth.pools["staff"].user_pool_id,
-                "staffUserPoolClientId": auth.clients["staff"].user_pool_client_id,
-            },
+            config=admin_config(
+                api_url=api.rest_api.url,
+                region=self.region,
+                staff_pool_id=auth.pools["staff"].user_pool_id,
+                staff_client_id=auth.clients["staff"].user_pool_client_id,
+            ),
         )
         Observability(
             self,

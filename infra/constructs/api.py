@@ -1,5 +1,6 @@
 """The REST API: one resource+method per topology route, proxied to its function, behind the Cognito
-authoriser its AuthKind names. CORS preflight, request validation, throttling and access logs on the stage.
+authoriser its AuthKind names. CORS preflight, request validation, throttling and access logs on the stage,
+and the WAF web ACL (``firewall.py``) associated with it.
 
 A nested stack of its own: each route costs a method, its CORS preflight, path resources and a
 Lambda permission, and one stack may hold at most 500 resources (the functions, data and workflows
@@ -11,10 +12,12 @@ from __future__ import annotations
 from aws_cdk import NestedStack, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.constructs.firewall import Firewall
 from infra.constructs.nag import acknowledge
 from infra.model import GATEWAY_RESPONSES, AuthKind, Topology
 
@@ -36,6 +39,7 @@ class Api(NestedStack):
         stage: str,
         functions: dict[str, lambda_.Function],
         pools: dict[str, cognito.UserPool],
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, id)
         access_logs = logs.LogGroup(
@@ -44,6 +48,7 @@ class Api(NestedStack):
             log_group_name=f"/aws/apigateway/{topology.physical(stage, 'api')}/access",
             retention=logs.RetentionDays.THREE_MONTHS,
             removal_policy=RemovalPolicy.DESTROY,
+            encryption_key=key,
         )
         self.rest_api = apigw.RestApi(
             self,
@@ -117,6 +122,10 @@ class Api(NestedStack):
                     "AwsSolutions-COG4",
                 )
         self._acknowledge_api()
+        # Here, in the API's own stack, where the stage (and so its ARN) is.
+        self.firewall = Firewall(
+            self, "Firewall", name=topology.physical(stage, "api"), stage_arn=self.rest_api.deployment_stage.stage_arn
+        )
 
     def _integration(self, name: str, fn: lambda_.Function) -> apigw.Integration:
         """A Lambda proxy integration, and ONE permission for the function to be invoked by this API
@@ -162,12 +171,6 @@ class Api(NestedStack):
                     "CORS preflight must be answered without credentials.",
                     "AwsSolutions-COG4",
                 )
-        acknowledge(
-            self.rest_api,
-            "AwsSolutions-APIG3",
-            "A WAFv2 web ACL is an account/organisation-level choice (Firewall Manager); stage throttling "
-            "limits abuse meanwhile.",
-        )
         role = self.rest_api.node.try_find_child("CloudWatchRole")
         if role is not None:
             acknowledge(

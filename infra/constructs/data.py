@@ -1,9 +1,11 @@
-"""DynamoDB tables: on-demand, point-in-time recovery, retained on stack deletion."""
+"""DynamoDB tables: on-demand, point-in-time recovery, encrypted with the platform key, retained on
+stack deletion."""
 
 from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from infra.model import Table, Topology
@@ -16,8 +18,9 @@ def _key(name: str | None, types: dict[str, str]) -> dynamodb.Attribute | None:
 
 
 class Data(Construct):
-    def __init__(self, scope: Construct, id: str, *, topology: Topology, stage: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, topology: Topology, stage: str, key: kms.IKey) -> None:
         super().__init__(scope, id)
+        self._key = key
         self.tables: dict[str, dynamodb.Table] = {
             table.name: self._table(table, topology.physical(stage, table.name)) for table in topology.tables
         }
@@ -33,7 +36,8 @@ class Data(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self._key,
             time_to_live_attribute=spec.ttl,
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if spec.stream else None,
             removal_policy=RemovalPolicy.RETAIN,

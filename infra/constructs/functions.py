@@ -14,6 +14,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
@@ -24,6 +25,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
+from infra.constructs.wildcards import acknowledge_wildcard_actions
 from infra.layer import BOOKKEEPING, Bundle
 from infra.model import AUDIT_TABLE, Access, Function, StreamTrigger, Topology, function_env
 
@@ -59,6 +61,7 @@ class Dependencies:
     email: ses.EmailIdentity
     stream_dlqs: dict[str, sqs.Queue]  # function name -> on-failure queue of its stream trigger
     dlqs: dict[str, sqs.Queue]  # queue name -> its DLQ
+    key: kms.IKey  # the platform key: the function's log group is encrypted with it
 
 
 class Functions(Construct):
@@ -134,6 +137,7 @@ class Functions(Construct):
             log_group_name=f"/aws/lambda/{physical_name}",
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
+            encryption_key=deps.key,
         )
         fn = lambda_.Function(
             self,
@@ -168,6 +172,11 @@ class Functions(Construct):
                     resources=[deps.tables[AUDIT_TABLE].table_arn],  # the table only, not its indexes
                 )
             )
+            audit_key = deps.tables[AUDIT_TABLE].encryption_key
+            assert audit_key is not None  # the platform key; what grant_read_write_data would grant on it
+            audit_key.grant(
+                fn, "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"
+            )
         if spec.publishes:
             deps.bus.grant_put_events_to(fn)
         for queue in spec.sends_to:
@@ -177,13 +186,18 @@ class Functions(Construct):
             deps.dlqs[queue].grant_consume_messages(fn)
         for machine in spec.starts:
             self.machines[machine].grant_start_execution(fn)
-            self.machines[machine].grant_read(fn)  # DescribeExecution for status polling
+            # Status polling and finding an order's execution; not grant_read, which adds Describe/List
+            # actions on "*" that the adapter (commerce.adapters.workflows) never calls.
+            self.machines[machine].grant(fn, "states:ListExecutions")
+            self.machines[machine].grant_execution(fn, "states:DescribeExecution")
         for secret in spec.secrets:
             deps.secrets[secret].grant_read(fn)
         if spec.sends_email:
             deps.email.grant_send_email(fn)
         for pool in spec.administers_pools:  # the public APIs (sign-in, sign-up) need no IAM grant
             deps.pools[pool].grant(fn, *COGNITO_ADMIN_ACTIONS)
+        for pool in spec.reads_pools:  # who is in a group (and enabled), nothing more
+            deps.pools[pool].grant(fn, "cognito-idp:ListUsersInGroup")
         if spec.completes_tasks:
             fn.add_to_role_policy(
                 iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=["*"])
@@ -251,6 +265,15 @@ class Functions(Construct):
             "(added by tracing=ACTIVE); Step Functions ListStateMachines/ListActivities likewise; "
             "SendTaskSuccess/SendTaskFailure act on task tokens, which are not resources.",
         )
+        writes_encrypted = (
+            any(access is Access.WRITE for _table, access in spec.tables)
+            or spec.audits
+            or spec.sends_to
+            or spec.redrives
+            or spec.stream  # its on-failure queue
+        )
+        if writes_encrypted:
+            acknowledge_wildcard_actions(policy, "kms:GenerateDataKey*", "kms:ReEncrypt*")
         stack = Stack.of(self)
         for table_name, _access in spec.tables:
             if not self._topology.table(table_name).indexes:

@@ -1,7 +1,8 @@
-"""Secrets Manager secrets (generated values) and the SES sender identity."""
+"""Secrets Manager secrets (generated values, encrypted with the platform key) and the SES sender identity."""
 
 from __future__ import annotations
 
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from constructs import Construct
@@ -11,7 +12,7 @@ from infra.model import Topology
 
 
 class SecretsAndEmail(Construct):
-    def __init__(self, scope: Construct, id: str, *, topology: Topology, stage: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, topology: Topology, stage: str, key: kms.IKey) -> None:
         super().__init__(scope, id)
         self.secrets: dict[str, secretsmanager.Secret] = {}
         for spec in topology.secrets:
@@ -20,6 +21,7 @@ class SecretsAndEmail(Construct):
                 spec.name,
                 secret_name=topology.physical(stage, spec.name),
                 description=spec.description,
+                encryption_key=key,  # grant_read adds kms:Decrypt via Secrets Manager
                 generate_secret_string=secretsmanager.SecretStringGenerator(
                     password_length=64, exclude_punctuation=True
                 ),

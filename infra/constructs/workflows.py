@@ -11,6 +11,7 @@ from pathlib import Path
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -18,6 +19,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
+from infra.constructs.wildcards import acknowledge_wildcard_actions
 from infra.model import StateMachine, Topology
 
 
@@ -34,9 +36,11 @@ class Workflows(Construct):
         bus: events.EventBus,
         tables: dict[str, dynamodb.Table],
         queues: dict[str, sqs.Queue],
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, id)
         self._functions, self._bus, self._tables, self._queues = functions, bus, tables, queues
+        self._key = key
         self.machines: dict[str, sfn.StateMachine] = {
             spec.name: self._machine(spec, topology.physical(stage, spec.name), asl_dir)
             for spec in topology.state_machines
@@ -49,6 +53,7 @@ class Workflows(Construct):
             log_group_name=f"/aws/vendedlogs/states/{physical_name}",
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
+            encryption_key=self._key,
         )
         substitutions: dict[str, str] = {}
         grants: list[tuple[str, str]] = []
@@ -64,7 +69,8 @@ class Workflows(Construct):
             definition_body=sfn.DefinitionBody.from_file(str(asl_dir / spec.asl)),
             definition_substitutions=substitutions,
             tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            # every state's event, without its input and output: those carry addresses and emails
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
         for kind, name in grants:
             self._grant(machine, kind, name)
@@ -81,6 +87,8 @@ class Workflows(Construct):
                 if kind == "function"
             ),
         )
+        if any(kind in ("table", "queue") for kind, _name in grants):  # encrypted with the platform key
+            acknowledge_wildcard_actions(policy or machine.role, "kms:GenerateDataKey*", "kms:ReEncrypt*")
         return machine
 
     def _value(self, kind: str, name: str) -> str:

@@ -274,7 +274,8 @@ def test_queues_have_dlq_ssl_and_encryption(cdk_synth: Synth, queue: Any) -> Non
     assert props["QueueName"] == s.physical(queue.name)
     assert props["VisibilityTimeout"] == queue.visibility_timeout
     assert props["RedrivePolicy"] == {"deadLetterTargetArn": _get_att(dlq_lid), "maxReceiveCount": queue.max_receives}
-    assert props["SqsManagedSseEnabled"] is True
+    key = {"Fn::GetAtt": [s.logical_id("Encryption/Key/Resource"), "Arn"]}
+    assert props["KmsMasterKeyId"] == key  # the platform key (test_security_posture covers every queue)
     assert s.resources[dlq_lid]["Properties"]["QueueName"] == s.physical(queue.dlq)
     for lid in (s.logical_id(f"Messaging/Queue-{queue.name}/Resource"), dlq_lid):
         policies = [
