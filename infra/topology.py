@@ -51,6 +51,8 @@ QUEUES = (
     Queue("notifications", visibility_timeout=60, max_receives=5),
     # Order events counted for the dashboard (back office).
     Queue("reports", visibility_timeout=60, max_receives=5),
+    # Operational events staff are emailed about (LowStock).
+    Queue("staff-alerts", visibility_timeout=60, max_receives=5),
 )
 
 TOPOLOGY = Topology(
@@ -70,9 +72,15 @@ TOPOLOGY = Topology(
         Table("customers", indexes=(Index("directory", "dir_pk", "dir_sk"),)),
         # Carts, anonymous (by cart id) or a customer's; expire through TTL.
         Table("carts", indexes=(Index("by_customer", "customer_id"),), ttl="expires_at"),
-        # Payment records (one per order, with every authorisation attempt and capture/void/refund)
-        # and the ids of gateway webhooks already handled (de-duplication; expire through TTL).
-        Table("payments", ttl="expires_at"),
+        # Payment records (one per order, with every authorisation attempt and capture/void/refund),
+        # an item per refund, and the ids of gateway webhooks already handled (de-duplication; TTL).
+        # The finance screens (commerce/payments/listing.py): by_created (PAYMENT#0..3, REFUND#0..3),
+        # by_status (PAYMENT#<status>#0..3, REFUND#<state>#0..3), both sorted by list_sort.
+        Table(
+            "payments",
+            indexes=(Index("by_created", "list_shard", "list_sort"), Index("by_status", "status_key", "list_sort")),
+            ttl="expires_at",
+        ),
         # Orders (ORDER#<id>/ORDER), their timelines (EVENT#<seq>, the outbox rows) and placement
         # idempotency records. by_customer: a customer's history; holds: sparse, orders holding stock
         # (HOLD#0..7, reserved_until) for the reservation sweeper. The stream feeds the coming outbox.
@@ -113,6 +121,12 @@ TOPOLOGY = Topology(
             detail_types=NOTIFIED_ORDER_EVENTS,
             source=("commerce.orders",),
             queue="notifications",
+        ),
+        Rule(
+            "low-stock-to-staff",
+            detail_types=("LowStock",),
+            source=("commerce.inventory",),
+            queue="staff-alerts",
         ),
         Rule(
             "order-events-to-reports",
@@ -412,6 +426,17 @@ TOPOLOGY = Topology(
             completes_tasks=True,  # an immediate decline completes the waiting task itself
             timeout=30,
         ),
+        Function(
+            "payments",
+            "admin",
+            "Back office: payments and refunds for finance (status, dates, order; newest first), one payment in full",
+            http=(
+                Http("GET", "/admin/payments", STAFF, Permission.HANDLE_PAYMENTS),
+                Http("GET", "/admin/payments/{order_id}", STAFF, Permission.HANDLE_PAYMENTS),
+                Http("GET", "/admin/refunds", STAFF, Permission.HANDLE_PAYMENTS),
+            ),
+            tables=(("payments", R),),
+        ),
         # ---- fulfilment: warehouse and carriers (docs/fulfilment.md) -----------------------------------
         Function(
             "fulfilment",
@@ -451,15 +476,29 @@ TOPOLOGY = Topology(
             sends_email=True,
             timeout=30,
         ),
+        Function(
+            "notifications",
+            "send_staff_alert",
+            "Emails the staff who manage inventory about a SKU's low stock, once per LowStock event",
+            sqs=SqsTrigger("staff-alerts", batch_size=10),
+            tables=(("notifications", W),),  # the sent log: once per event and recipient
+            sends_email=True,
+            reads_pools=("staff",),  # the inventory groups' members (ListUsersInGroup only)
+            timeout=30,
+        ),
         # ---- back office: staff, permissions and the audit log (docs/back-office.md) -------------------
         Function(
             "staff",
             "auth",
-            "Back office: staff sign-in (with an invitation's new-password step), token refresh, the signed-in member",
+            "Back office: staff sign-in (an invitation's new-password step, the authenticator app's setup and "
+            "code), token refresh, the signed-in member",
             http=(
                 Http("POST", "/admin/auth/sign-in"),
                 Http("POST", "/admin/auth/refresh"),
                 Http("POST", "/admin/auth/new-password"),
+                Http("POST", "/admin/auth/mfa/setup"),  # MFA_SETUP: a TOTP secret for the authenticator app
+                Http("POST", "/admin/auth/mfa/verify"),  # its first code; then signed in
+                Http("POST", "/admin/auth/mfa"),  # SOFTWARE_TOKEN_MFA: the authenticator's code
                 Http("GET", "/admin/me", STAFF, Permission.VIEW_PROFILE),  # every staff group grants it
             ),
             user_pools=("staff",),  # the app client's public APIs only
@@ -613,6 +652,8 @@ TOPOLOGY = Topology(
                 Http("POST", "/admin/inventory/{sku}/adjustments", STAFF, Permission.MANAGE_INVENTORY),
                 Http("POST", "/admin/inventory/transfers", STAFF, Permission.MANAGE_INVENTORY),
                 Http("PUT", "/admin/inventory/{sku}/low-stock-threshold", STAFF, Permission.MANAGE_INVENTORY),
+                Http("PUT", "/admin/inventory/{sku}/hot", STAFF, Permission.MANAGE_INVENTORY),  # docs/inventory.md
+                Http("DELETE", "/admin/inventory/{sku}/hot", STAFF, Permission.MANAGE_INVENTORY),
             ),
             tables=(("inventory", W), ("catalog", R)),  # new stock only for SKUs the catalogue has
         ),

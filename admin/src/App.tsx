@@ -42,7 +42,7 @@ import {
   SupplierEdit,
   SupplierList,
 } from "./resources/catalogue";
-import { PaymentList, RefundList } from "./resources/finance";
+import { PaymentList, PaymentShow, RefundList } from "./resources/finance";
 import { ImportCsv } from "./resources/imports";
 import { InventoryList, InventoryShow } from "./resources/inventory";
 import { OrderList, OrderShow } from "./resources/orders";
@@ -85,7 +85,7 @@ function resources(permissions: string[] | undefined) {
     can("customers") && <Resource key="customers" name="customers" options={{ label: "Customers" }} icon={PeopleIcon} list={CustomerList} show={CustomerShow} />,
     can("staff") && <Resource key="staff" name="staff" options={{ label: "Staff" }} icon={BadgeIcon} list={StaffList} create={StaffCreate} edit={StaffEdit} />,
     can("audit") && <Resource key="audit" name="audit" options={{ label: "Audit log" }} icon={HistoryIcon} list={AuditList} />,
-    can("payments") && <Resource key="payments" name="payments" options={{ label: "Payments" }} icon={PaymentsIcon} list={PaymentList} />,
+    can("payments") && <Resource key="payments" name="payments" options={{ label: "Payments" }} icon={PaymentsIcon} list={PaymentList} show={PaymentShow} />,
     can("refunds") && <Resource key="refunds" name="refunds" options={{ label: "Refunds" }} icon={UndoIcon} list={RefundList} />,
     can("imports.csv") && (
       <CustomRoutes key="imports">

@@ -73,21 +73,33 @@ function fetchMe(): Promise<Me | null> {
 }
 
 export const authProvider: AuthProvider = {
-  /** `{email, password}` signs in; `{email, session, new_password}` completes an invited member's
-   * first sign-in (the sign-in answered 403 NEW_PASSWORD_REQUIRED with that session). */
-  async login(params: { username?: string; email?: string; password?: string; session?: string; new_password?: string }) {
+  /** `{email, password}` signs in. The further steps answer a 403 of the step before with its
+   * session: `{email, session, new_password}` (NEW_PASSWORD_REQUIRED: an invited member's first
+   * sign-in), `{email, session, code, setup: true}` (MFA_SETUP_REQUIRED, after
+   * POST /admin/auth/mfa/setup gave the secret) and `{email, session, code}` (MFA_REQUIRED). */
+  async login(params: {
+    username?: string;
+    email?: string;
+    password?: string;
+    session?: string;
+    new_password?: string;
+    code?: string;
+    setup?: boolean;
+  }) {
     const address = (params.email ?? params.username ?? "").trim();
-    const signedIn = params.session
-      ? await request<SignedIn>("/admin/auth/new-password", {
-          method: "POST",
-          body: { session: params.session, new_password: params.new_password },
-          anonymous: true,
-        })
-      : await request<SignedIn>("/admin/auth/sign-in", {
-          method: "POST",
-          body: { email: address, password: params.password },
-          anonymous: true,
-        });
+    const step = (path: string, body: Record<string, unknown>) =>
+      request<SignedIn>(path, { method: "POST", body, anonymous: true });
+    let signedIn: SignedIn;
+    if (params.session && params.code !== undefined) {
+      signedIn = await step(params.setup ? "/admin/auth/mfa/verify" : "/admin/auth/mfa", {
+        session: params.session,
+        code: params.code,
+      });
+    } else if (params.session) {
+      signedIn = await step("/admin/auth/new-password", { session: params.session, new_password: params.new_password });
+    } else {
+      signedIn = await step("/admin/auth/sign-in", { email: address, password: params.password });
+    }
     me = null;
     writeSession(sessionFrom(address, signedIn));
   },

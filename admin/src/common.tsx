@@ -10,7 +10,9 @@ import DialogTitle from "@mui/material/DialogTitle";
 import Typography from "@mui/material/Typography";
 import {
   Button,
+  Datagrid,
   Form,
+  List,
   SaveButton,
   useNotify,
   usePermissions,
@@ -41,6 +43,33 @@ export function Empty({ children }: { children?: ReactNode }) {
         <Typography color="text.secondary">{children ?? "Nothing here yet."}</Typography>
       )}
     </Box>
+  );
+}
+
+export interface ResourceListProps {
+  /** The filter inputs; each `source` must be a query parameter the list route declares (screens.json). */
+  filters?: ReactNode[];
+  /** What an empty page says ("No order matches."). */
+  empty?: ReactNode;
+  rowClick?: "show" | "edit";
+  perPage?: number;
+  /** false: the route answers everything at once (no cursor). */
+  paged?: boolean;
+  /** Shown under a row when it is expanded. */
+  expand?: ReactNode;
+  /** The columns. */
+  children: ReactNode;
+}
+
+/** The shape every screen's list shares: keyset pages through the data provider, no export, no bulk
+ * actions, the filters above, and an empty state that says when the server lacks the route. */
+export function ResourceList({ filters, empty, rowClick, perPage = 25, paged = true, expand, children }: ResourceListProps) {
+  return (
+    <List exporter={false} filters={filters as never} perPage={perPage} empty={false} pagination={paged ? undefined : false}>
+      <Datagrid rowClick={rowClick} bulkActionButtons={false} empty={<Empty>{empty}</Empty>} expand={expand as never}>
+        {children}
+      </Datagrid>
+    </List>
   );
 }
 

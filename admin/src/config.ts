@@ -1,5 +1,6 @@
 /** Runtime configuration: `config.json` next to index.html (the local cloud serves it at
- * /admin/config.json, CDK deploys it beside the bundle). Nothing environment-specific is baked in. */
+ * /admin/config.json, CDK deploys it beside the bundle). Nothing environment-specific is baked in.
+ * Both write the one shape infra/admin_config.py defines (ADMIN_CONFIG_KEYS): exactly these keys. */
 export interface AppConfig {
   apiUrl: string;
   region?: string;
@@ -7,17 +8,19 @@ export interface AppConfig {
   staffClientId?: string;
 }
 
-type Raw = Record<string, string | undefined>;
+interface Raw {
+  api_url?: string;
+  region?: string;
+  staff_pool_id?: string;
+  staff_client_id?: string;
+}
 
-/** The documented keys are snake_case; the camelCase ones are what older stacks and the local
- * cloud wrote, accepted so one build works against both. */
 export function parseConfig(raw: Raw, origin: string): AppConfig {
-  const apiUrl = raw.api_url ?? raw.apiUrl ?? origin;
   return {
-    apiUrl: apiUrl.replace(/\/+$/, ""),
+    apiUrl: (raw.api_url ?? origin).replace(/\/+$/, ""),
     region: raw.region,
-    staffPoolId: raw.staff_pool_id ?? raw.staffUserPoolId ?? raw.userPoolId,
-    staffClientId: raw.staff_client_id ?? raw.staffUserPoolClientId ?? raw.userPoolClientId,
+    staffPoolId: raw.staff_pool_id,
+    staffClientId: raw.staff_client_id,
   };
 }
 

@@ -29,6 +29,8 @@ export const validate = {
   orderSearch: [orderSearch],
   email: [required(), maxLength(254), regex(EMAIL, "Must be an email address")],
   password: [required(), maxLength(256)],
+  /** commerce.common.sign_in.TotpCode: the six digits an authenticator app shows. */
+  totpCode: [required(), regex(/^[0-9]{6}$/, "The six digits your authenticator app shows")],
   /** StaffReasonRequest: approve/reject/cancel/hold reasons, 1..500 characters. */
   reason: [required(), notBlank, maxLength(500)],
   note: [required(), notBlank, maxLength(2000)],

@@ -8,21 +8,16 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from commerce.common.api import api_handler, make_resolver
 from commerce.common.observability import logger, metrics
+from commerce.common.sign_in import AuthRequest as Request
+from commerce.common.sign_in import Code, Refresh, SignIn, Token
 from commerce.customers.models import Email, Password, PersonName, Tokens
 from commerce.wiring.customers import account_service
 
 app = make_resolver()
-
-Code = Annotated[str, Field(min_length=1, max_length=64)]
-Token = Annotated[str, Field(min_length=1, max_length=8192)]
-
-
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SignUp(Request):
@@ -39,15 +34,6 @@ class SignedUp(BaseModel):
 class ConfirmSignUp(Request):
     email: Email
     code: Code
-
-
-class SignIn(Request):
-    email: Email
-    password: Password
-
-
-class Refresh(Request):
-    refresh_token: Token
 
 
 class ForgotPassword(Request):
@@ -68,7 +54,7 @@ class Accepted(BaseModel):
     message: str
 
 
-@app.post("/auth/sign-up")
+@app.post("/auth/sign-up", status_code=201)
 def sign_up(request: Annotated[SignUp, Body()]) -> Response[SignedUp]:
     customer_id = account_service().sign_up(request.email, request.password, request.name)
     logger.info("customer signed up", extra={"customer_id": customer_id})
@@ -76,7 +62,7 @@ def sign_up(request: Annotated[SignUp, Body()]) -> Response[SignedUp]:
     return Response(status_code=201, body=SignedUp(customer_id=customer_id), content_type="application/json")
 
 
-@app.post("/auth/confirm-sign-up")
+@app.post("/auth/confirm-sign-up", responses={204: {"description": "Done; no content", "content": {}}})
 def confirm_sign_up(request: Annotated[ConfirmSignUp, Body()]) -> Response[None]:
     account_service().confirm_sign_up(request.email, request.code)
     metrics.add_metric(name="CustomerEmailsVerified", unit="Count", value=1)
@@ -95,21 +81,21 @@ def refresh(request: Annotated[Refresh, Body()]) -> Tokens:
     return account_service().refresh(request.refresh_token)
 
 
-@app.post("/auth/forgot-password")
+@app.post("/auth/forgot-password", status_code=202)
 def forgot_password(request: Annotated[ForgotPassword, Body()]) -> Response[Accepted]:
     account_service().forgot_password(request.email)
     body = Accepted(message="If an account exists for this email, a reset code is on its way.")
     return Response(status_code=202, body=body, content_type="application/json")
 
 
-@app.post("/auth/reset-password")
+@app.post("/auth/reset-password", responses={204: {"description": "Done; no content", "content": {}}})
 def reset_password(request: Annotated[ResetPassword, Body()]) -> Response[None]:
     account_service().reset_password(request.email, request.code, request.new_password)
     metrics.add_metric(name="CustomerPasswordResets", unit="Count", value=1)
     return Response(status_code=204)
 
 
-@app.post("/auth/sign-out")
+@app.post("/auth/sign-out", responses={204: {"description": "Done; no content", "content": {}}})
 def sign_out(request: Annotated[SignOut, Body()]) -> Response[None]:
     account_service().sign_out(request.access_token)
     return Response(status_code=204)

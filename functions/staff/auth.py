@@ -1,63 +1,87 @@
-"""POST /admin/auth/sign-in, /admin/auth/refresh and /admin/auth/new-password (public: the staff
-pool's app client) and GET /admin/me (any staff member: VIEW_PROFILE, which every group grants).
+"""POST /admin/auth/sign-in, /refresh, /new-password, /mfa/setup, /mfa/verify and /mfa (public: the
+staff pool's app client) and GET /admin/me (any staff member: VIEW_PROFILE, which every group grants).
 
 Sign-in answers a wrong password, an unknown email and a disabled account alike (401
-INVALID_CREDENTIALS). An invited member's first sign-in, with the emailed temporary password,
-answers 403 NEW_PASSWORD_REQUIRED with a ``session``; /admin/auth/new-password completes it.
-Passwords, sessions and tokens are never logged."""
+INVALID_CREDENTIALS). A right password may answer a further step, 403 with a ``session`` to take it
+with: NEW_PASSWORD_REQUIRED (an invitation's temporary password: /admin/auth/new-password),
+MFA_SETUP_REQUIRED (the staff pool requires an authenticator app: /admin/auth/mfa/setup gives its
+secret, /admin/auth/mfa/verify checks its first code and signs in) and MFA_REQUIRED (the
+authenticator's code: /admin/auth/mfa). A wrong code answers 401 INVALID_MFA_CODE with the session
+to try again. Passwords, secrets, codes, sessions and tokens are never logged."""
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from commerce.common.api import api_handler, caller_email, make_resolver, staff_groups, staff_id
 from commerce.common.observability import metrics
-from commerce.customers.models import Email, Password
-from commerce.staff.models import StaffProfile, StaffSession
+from commerce.common.sign_in import AuthRequest, Refresh, SignIn, Token, TotpCode
+from commerce.customers.models import Password
+from commerce.staff.models import MfaSetup, StaffProfile, StaffSession
 from commerce.staff.service import profile_of
 from commerce.wiring.staff import staff_auth_service
 
 app = make_resolver()
 
-Token = Annotated[str, Field(min_length=1, max_length=8192)]
+Session = Annotated[Token, Field(description="From the 403 answer that asked for this step")]
 
 
-class _StaffRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class StaffSignIn(_StaffRequest):
-    email: Email
-    password: Password
-
-
-class StaffRefresh(_StaffRequest):
-    refresh_token: Token
-
-
-class StaffNewPassword(_StaffRequest):
-    session: Token = Field(description="From the NEW_PASSWORD_REQUIRED answer of /admin/auth/sign-in")
+class StaffNewPassword(AuthRequest):
+    session: Session
     new_password: Password
 
 
-@app.post("/admin/auth/sign-in")
-def sign_in(request: Annotated[StaffSignIn, Body()]) -> StaffSession:
-    session = staff_auth_service().sign_in(request.email, request.password)
+class StaffMfaSession(AuthRequest):
+    session: Session
+
+
+class StaffMfaVerify(AuthRequest):
+    session: Session = Field(description="From POST /admin/auth/mfa/setup")
+    code: TotpCode
+    device_name: Annotated[str, Field(min_length=1, max_length=64)] = "Authenticator"
+
+
+class StaffMfaCode(AuthRequest):
+    session: Session = Field(description="From the MFA_REQUIRED answer of /admin/auth/sign-in")
+    code: TotpCode
+
+
+def _signed_in(session: StaffSession) -> StaffSession:
     metrics.add_metric(name="StaffSignIns", unit="Count", value=1)
     return session
 
 
+@app.post("/admin/auth/sign-in")
+def sign_in(request: Annotated[SignIn, Body()]) -> StaffSession:
+    return _signed_in(staff_auth_service().sign_in(request.email, request.password))
+
+
 @app.post("/admin/auth/refresh")
-def refresh(request: Annotated[StaffRefresh, Body()]) -> StaffSession:
+def refresh(request: Annotated[Refresh, Body()]) -> StaffSession:
     return staff_auth_service().refresh(request.refresh_token)
 
 
 @app.post("/admin/auth/new-password")
 def new_password(request: Annotated[StaffNewPassword, Body()]) -> StaffSession:
-    session = staff_auth_service().complete_new_password(request.session, request.new_password)
-    metrics.add_metric(name="StaffSignIns", unit="Count", value=1)
-    return session
+    return _signed_in(staff_auth_service().complete_new_password(request.session, request.new_password))
+
+
+@app.post("/admin/auth/mfa/setup")
+def mfa_setup(request: Annotated[StaffMfaSession, Body()]) -> MfaSetup:
+    return staff_auth_service().start_mfa_setup(request.session)
+
+
+@app.post("/admin/auth/mfa/verify")
+def mfa_verify(request: Annotated[StaffMfaVerify, Body()]) -> StaffSession:
+    session = staff_auth_service().verify_mfa_setup(request.session, request.code, request.device_name)
+    metrics.add_metric(name="StaffMfaEnrolments", unit="Count", value=1)
+    return _signed_in(session)
+
+
+@app.post("/admin/auth/mfa")
+def mfa(request: Annotated[StaffMfaCode, Body()]) -> StaffSession:
+    return _signed_in(staff_auth_service().answer_mfa(request.session, request.code))
 
 
 @app.get("/admin/me")
@@ -67,5 +91,14 @@ def me() -> StaffProfile:
 
 
 # The topology declares these PUBLIC: no token, so no permission (commerce.common.api.authorise_staff).
-PUBLIC_ROUTES = frozenset({"POST /admin/auth/sign-in", "POST /admin/auth/refresh", "POST /admin/auth/new-password"})
+PUBLIC_ROUTES = frozenset(
+    {
+        "POST /admin/auth/sign-in",
+        "POST /admin/auth/refresh",
+        "POST /admin/auth/new-password",
+        "POST /admin/auth/mfa/setup",
+        "POST /admin/auth/mfa/verify",
+        "POST /admin/auth/mfa",
+    }
+)
 handler = api_handler(app, public_routes=PUBLIC_ROUTES)

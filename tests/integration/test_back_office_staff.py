@@ -16,7 +16,7 @@ import pytest
 
 from infra.model import AuthKind
 from infra.topology import TOPOLOGY
-from tests.integration.support import assert_problem, auth
+from tests.integration.support import assert_problem, auth, totp
 
 PASSWORD = "Staff-Password-9"
 
@@ -172,12 +172,18 @@ def test_an_admin_invites_a_member_who_signs_in_with_the_emailed_password_and_ch
     weak = api.post("/admin/auth/new-password", json={"session": session, "new_password": "short"})
     assert_problem(weak, 422, "WEAK_PASSWORD")
     chosen = api.post("/admin/auth/new-password", json={"session": session, "new_password": "Chosen-Password-7"})
-    # Then they are signed in, with their group's permissions
-    assert chosen.status_code == 200, chosen.text
-    assert chosen.json()["groups"] == ["order-manager"] and "MANAGE_ORDERS" in chosen.json()["permissions"]
-    assert api.get("/admin/me", headers=auth(chosen.json()["id_token"])).json()["email"] == email
-    # And from then on they sign in with their own password; the temporary one is gone
-    assert sign_in(api, email, "Chosen-Password-7").status_code == 200
+    # Then the staff pool asks for their authenticator app (it requires MFA), and with its first code
+    # they are signed in, with their group's permissions (test_back_office_mfa.py: the MFA steps)
+    asked = assert_problem(chosen, 403, "MFA_SETUP_REQUIRED")
+    setup = api.post("/admin/auth/mfa/setup", json={"session": asked["session"]})
+    assert setup.status_code == 200, setup.text
+    secret = setup.json()["secret"]
+    signed_in = api.post("/admin/auth/mfa/verify", json={"session": setup.json()["session"], "code": totp(secret)})
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["groups"] == ["order-manager"] and "MANAGE_ORDERS" in signed_in.json()["permissions"]
+    assert api.get("/admin/me", headers=auth(signed_in.json()["id_token"])).json()["email"] == email
+    # And from then on they sign in with their own password (and a code); the temporary one is gone
+    assert_problem(sign_in(api, email, "Chosen-Password-7"), 403, "MFA_REQUIRED")
     assert_problem(sign_in(api, email, temporary), 401, "INVALID_CREDENTIALS")
 
 

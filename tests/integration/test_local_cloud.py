@@ -156,9 +156,12 @@ def test_request_body_over_10_mb_is_refused(cloud: LocalCloud) -> None:
 
 def test_admin_spa_config(api: Any, cloud: LocalCloud) -> None:
     config = api.get("/admin/config.json").json()
-    assert config["apiUrl"] == cloud.api_url
-    assert config["userPoolId"] == cloud.pools["staff"]
-    assert config["userPoolClientId"] == cloud.clients["staff"]
+    assert config == {
+        "api_url": cloud.api_url,
+        "region": cloud.region,
+        "staff_pool_id": cloud.pools["staff"],
+        "staff_client_id": cloud.clients["staff"],
+    }
     assert api.get("/admin/").status_code == 200
 
 

@@ -1,15 +1,14 @@
-"""The catalogue and inventory back-office functions build their services from only the environment
-their topology entries declare (on AWS a function gets no variable for what it does not declare)."""
+"""The catalogue, inventory, finance and staff-alert back-office functions build their services from
+only the environment their topology entries declare (on AWS a function gets no variable for what it
+does not declare)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from commerce.wiring import catalog, catalog_admin, inventory, inventory_admin
-from infra.model import function_env
+from commerce.wiring import catalog, catalog_admin, inventory, inventory_admin, notifications, payments_admin
 from infra.topology import TOPOLOGY
+from tests.unit.wiring_support import wires_up_from_its_declared_environment_only
 
 BUILDERS = {
     "catalog-admin-reference": [catalog_admin.catalogue_admin],
@@ -18,6 +17,8 @@ BUILDERS = {
     "catalog-start-import": [catalog.catalog_service],
     "inventory-admin-stock": [inventory_admin.stock_admin],
     "inventory-watch-stock": [inventory_admin.stock_watcher],
+    "payments-admin": [payments_admin.payments_admin],
+    "notifications-send-staff-alert": [notifications.staff_alerts],
 }
 CACHED = [
     catalog_admin.catalogue_admin,
@@ -26,28 +27,14 @@ CACHED = [
     inventory.inventory_service,
     inventory_admin.stock_admin,
     inventory_admin.stock_watcher,
+    payments_admin.payments_admin,
+    notifications.staff_alerts,
 ]
 
 
-@pytest.fixture
-def clean_wiring():
-    for builder in CACHED:
-        builder.cache_clear()
-    yield
-    for builder in CACHED:
-        builder.cache_clear()
-
-
 @pytest.mark.parametrize("name", sorted(BUILDERS))
-def test_a_function_wires_up_from_its_declared_environment_only(name, monkeypatch, clean_wiring):
-    fn = TOPOLOGY.function(name)
-    env = function_env(TOPOLOGY, fn, lambda kind, logical: f"{kind}-{logical}")
-    for key in [k for k in os.environ if k.endswith(("_TABLE", "_ARN", "EVENT_BUS_NAME"))]:
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    for builder in BUILDERS[name]:
-        assert builder() is not None
+def test_a_function_wires_up_from_its_declared_environment_only(name, monkeypatch):
+    wires_up_from_its_declared_environment_only(name, BUILDERS[name], CACHED, monkeypatch)
 
 
 def test_the_products_function_checks_reservations_only_because_it_declares_the_inventory_table():

@@ -3,10 +3,8 @@
 import {
   ArrayInput,
   Create,
-  Datagrid,
   Edit,
   FunctionField,
-  List,
   maxLength,
   maxValue,
   minValue,
@@ -24,29 +22,26 @@ import {
   TextInput,
   type RaRecord,
 } from "react-admin";
-import { Empty, Json, Unavailable } from "../common";
+import { Json, Unavailable, ResourceList } from "../common";
 import { choices, money } from "../format";
 import { validate } from "../validation";
 
 export function ProductList() {
   return (
-    <List
-      exporter={false}
+    <ResourceList
       filters={[
         <SearchInput key="prefix" source="prefix" alwaysOn placeholder="Product id starts with" />,
         <SelectInput key="status" source="status" choices={choices(["active", "retired"])} alwaysOn />,
       ]}
-      perPage={25}
-      empty={false}
+      rowClick="show"
+      empty="No product matches."
     >
-      <Datagrid rowClick="show" bulkActionButtons={false} empty={<Empty>No product matches.</Empty>}>
-        <TextField source="product_id" label="Product" />
-        <TextField source="name" />
-        <TextField source="brand" />
-        <TextField source="category" />
-        <FunctionField label="From" render={(r: RaRecord) => money(r.price_from, r.currency)} />
-      </Datagrid>
-    </List>
+      <TextField source="product_id" label="Product" />
+      <TextField source="name" />
+      <TextField source="brand" />
+      <TextField source="category" />
+      <FunctionField label="From" render={(r: RaRecord) => money(r.price_from, r.currency)} />
+    </ResourceList>
   );
 }
 
@@ -149,14 +144,12 @@ const statusFilter = [<SelectInput key="status" source="status" choices={choices
 
 function ReferenceList({ columns }: { columns: string[] }) {
   return (
-    <List exporter={false} perPage={50} empty={false} filters={statusFilter} pagination={false}>
-      <Datagrid rowClick="edit" bulkActionButtons={false} empty={<Empty />}>
-        {columns.map((column) => (
-          <TextField key={column} source={column} />
-        ))}
-        <TextField source="status" />
-      </Datagrid>
-    </List>
+    <ResourceList filters={statusFilter} rowClick="edit" perPage={50} paged={false}>
+      {columns.map((column) => (
+        <TextField key={column} source={column} />
+      ))}
+      <TextField source="status" />
+    </ResourceList>
   );
 }
 

@@ -10,9 +10,7 @@ import TableRow from "@mui/material/TableRow";
 import Typography from "@mui/material/Typography";
 import {
   BooleanInput,
-  Datagrid,
   FunctionField,
-  List,
   NumberField,
   NumberInput,
   SearchInput,
@@ -25,7 +23,7 @@ import {
   type RaRecord,
 } from "react-admin";
 import { request } from "../api";
-import { ActionDialog, Empty, Unavailable, useAllowed } from "../common";
+import { ActionDialog, Unavailable, useAllowed, ResourceList } from "../common";
 import { act } from "../dataProvider";
 import { when } from "../format";
 import { validate } from "../validation";
@@ -35,24 +33,22 @@ const warehouses = (r: RaRecord) =>
 
 export function InventoryList() {
   return (
-    <List
-      exporter={false}
+    <ResourceList
       filters={[
         <SearchInput key="sku_prefix" source="sku_prefix" alwaysOn placeholder="SKU starts with" parse={(v: string) => v.toUpperCase()} />,
         <BooleanInput key="low_stock" source="low_stock" label="Low stock only" alwaysOn />,
       ]}
+      rowClick="show"
       perPage={50}
-      empty={false}
+      empty="No SKU matches."
     >
-      <Datagrid rowClick="show" bulkActionButtons={false} empty={<Empty>No SKU matches.</Empty>}>
-        <TextField source="sku" label="SKU" />
-        <NumberField source="on_hand" />
-        <NumberField source="reserved" />
-        <NumberField source="available" />
-        <FunctionField label="Per warehouse" render={warehouses} />
-        <FunctionField label="Low" render={(r: RaRecord) => (r.low_stock ? `yes (<= ${String(r.low_stock_threshold)})` : "")} />
-      </Datagrid>
-    </List>
+      <TextField source="sku" label="SKU" />
+      <NumberField source="on_hand" />
+      <NumberField source="reserved" />
+      <NumberField source="available" />
+      <FunctionField label="Per warehouse" render={warehouses} />
+      <FunctionField label="Low" render={(r: RaRecord) => (r.low_stock ? `yes (<= ${String(r.low_stock_threshold)})` : "")} />
+    </ResourceList>
   );
 }
 

@@ -8,10 +8,8 @@ import Chip from "@mui/material/Chip";
 import Grid from "@mui/material/Grid";
 import Typography from "@mui/material/Typography";
 import {
-  Datagrid,
   DateInput,
   FunctionField,
-  List,
   NullableBooleanInput,
   NumberInput,
   SearchInput,
@@ -23,7 +21,7 @@ import {
   useRecordContext,
   type RaRecord,
 } from "react-admin";
-import { ActionDialog, Empty, Unavailable, useAllowed } from "../common";
+import { ActionDialog, Unavailable, useAllowed, ResourceList } from "../common";
 import { act } from "../dataProvider";
 import { choices, money, ORDER_STATUSES, when } from "../format";
 import { refundAmount, validate } from "../validation";
@@ -57,17 +55,15 @@ function Status({ record }: { record: RaRecord }) {
 
 export function OrderList() {
   return (
-    <List exporter={false} filters={filters} perPage={25} empty={false}>
-      <Datagrid rowClick="show" bulkActionButtons={false} empty={<Empty>No order matches.</Empty>}>
-        <TextField source="order_id" label="Order" />
-        <FunctionField label="Placed" render={(r: RaRecord) => when(r.created_at)} />
-        <FunctionField label="Status" render={(r: RaRecord) => <Status record={r} />} />
-        <FunctionField label="Customer" render={(r: RaRecord) => String(r.contact_email ?? r.email ?? r.customer_id ?? "")} />
-        <FunctionField label="Total" render={(r: RaRecord) => money(r.total, r.currency)} />
-        <FunctionField label="Payment" render={(r: RaRecord) => String(r.payment_status ?? (r.payment as RaRecord)?.status ?? "")} />
-        <FunctionField label="Flagged" render={(r: RaRecord) => (r.flagged || r.status === "in_review" ? "yes" : "")} />
-      </Datagrid>
-    </List>
+    <ResourceList filters={filters} rowClick="show" empty="No order matches.">
+      <TextField source="order_id" label="Order" />
+      <FunctionField label="Placed" render={(r: RaRecord) => when(r.created_at)} />
+      <FunctionField label="Status" render={(r: RaRecord) => <Status record={r} />} />
+      <FunctionField label="Customer" render={(r: RaRecord) => String(r.contact_email ?? r.email ?? r.customer_id ?? "")} />
+      <FunctionField label="Total" render={(r: RaRecord) => money(r.total, r.currency)} />
+      <FunctionField label="Payment" render={(r: RaRecord) => String(r.payment_status ?? (r.payment as RaRecord)?.status ?? "")} />
+      <FunctionField label="Flagged" render={(r: RaRecord) => (r.flagged || r.status === "in_review" ? "yes" : "")} />
+    </ResourceList>
   );
 }
 

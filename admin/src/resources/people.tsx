@@ -2,12 +2,10 @@
 import {
   ChipField,
   Create,
-  Datagrid,
   DateField,
   DateInput,
   Edit,
   FunctionField,
-  List,
   SearchInput,
   SelectArrayInput,
   Show,
@@ -22,7 +20,7 @@ import {
 import Box from "@mui/material/Box";
 import Typography from "@mui/material/Typography";
 import { Link } from "react-router-dom";
-import { ActionDialog, Empty, Json, Unavailable, useAllowed } from "../common";
+import { ActionDialog, Json, Unavailable, useAllowed, ResourceList } from "../common";
 import { act } from "../dataProvider";
 import { money, when } from "../format";
 import { validate } from "../validation";
@@ -39,14 +37,12 @@ export const STAFF_GROUPS = [
 
 export function CustomerList() {
   return (
-    <List exporter={false} filters={[<SearchInput key="q" source="q" alwaysOn placeholder="Email or name" />]} empty={false}>
-      <Datagrid rowClick="show" bulkActionButtons={false} empty={<Empty>No customer matches.</Empty>}>
-        <TextField source="customer_id" label="Customer" />
-        <TextField source="email" />
-        <TextField source="name" />
-        <DateField source="created_at" showTime />
-      </Datagrid>
-    </List>
+    <ResourceList filters={[<SearchInput key="q" source="q" alwaysOn placeholder="Email or name" />]} rowClick="show" empty="No customer matches.">
+      <TextField source="customer_id" label="Customer" />
+      <TextField source="email" />
+      <TextField source="name" />
+      <DateField source="created_at" showTime />
+    </ResourceList>
   );
 }
 
@@ -132,15 +128,13 @@ export function CustomerShow() {
 
 export function StaffList() {
   return (
-    <List exporter={false} empty={false} pagination={false}>
-      <Datagrid rowClick="edit" bulkActionButtons={false} empty={<Empty />}>
-        <TextField source="email" />
-        <TextField source="name" />
-        <FunctionField label="Groups" render={(r: RaRecord) => ((r.groups as string[]) ?? []).join(", ")} />
-        <FunctionField label="Enabled" render={(r: RaRecord) => (r.enabled === false ? "no" : "yes")} />
-        <ChipField source="status" />
-      </Datagrid>
-    </List>
+    <ResourceList rowClick="edit" paged={false}>
+      <TextField source="email" />
+      <TextField source="name" />
+      <FunctionField label="Groups" render={(r: RaRecord) => ((r.groups as string[]) ?? []).join(", ")} />
+      <FunctionField label="Enabled" render={(r: RaRecord) => (r.enabled === false ? "no" : "yes")} />
+      <ChipField source="status" />
+    </ResourceList>
   );
 }
 
@@ -199,36 +193,29 @@ export const StaffEdit = () => (
 
 export function AuditList() {
   return (
-    <List
-      exporter={false}
+    <ResourceList
       filters={[
         <TextInput key="entity_type" source="entity_type" label="Entity type" alwaysOn />,
         <TextInput key="entity_id" source="entity_id" label="Entity id" />,
         <TextInput key="actor" source="actor" label="Who (staff:<sub>)" />,
         <DateInput key="day" source="day" label="Day" />,
       ]}
-      empty={false}
+      expand={
+        <FunctionField
+          render={(r: RaRecord) => (
+            <Box sx={{ display: "flex", gap: 4 }}>
+              <Json value={{ before: r.before }} />
+              <Json value={{ after: r.after }} />
+            </Box>
+          )}
+        />
+      }
     >
-      <Datagrid
-        bulkActionButtons={false}
-        empty={<Empty />}
-        expand={
-          <FunctionField
-            render={(r: RaRecord) => (
-              <Box sx={{ display: "flex", gap: 4 }}>
-                <Json value={{ before: r.before }} />
-                <Json value={{ after: r.after }} />
-              </Box>
-            )}
-          />
-        }
-      >
-        <DateField source="at" showTime />
-        <TextField source="actor_email" label="Who" />
-        <TextField source="action" label="What" />
-        <TextField source="entity_type" label="Entity" />
-        <TextField source="entity_id" label="Id" />
-      </Datagrid>
-    </List>
+      <DateField source="at" showTime />
+      <TextField source="actor_email" label="Who" />
+      <TextField source="action" label="What" />
+      <TextField source="entity_type" label="Entity" />
+      <TextField source="entity_id" label="Id" />
+    </ResourceList>
   );
 }

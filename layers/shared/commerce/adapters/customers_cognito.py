@@ -78,11 +78,11 @@ class CognitoIdentityProvider:
                 case "UserNotConfirmedException":
                     raise EmailNotVerified("Confirm your email with the code we sent before signing in.") from None
             _other(error)
-        return self._signed_in(result)
+        return self._signed_in(result, email)
 
-    def _signed_in(self, result: dict[str, Any]) -> Tokens:
-        """The tokens of a completed sign-in. Any challenge (MFA, a new password) is refused here; the
-        staff pool's adapter (staff_cognito.py) answers the one staff invitations need."""
+    def _signed_in(self, result: dict[str, Any], email: str) -> Tokens:
+        """The tokens of a completed sign-in by ``email``. Any challenge (MFA, a new password) is
+        refused here; the staff pool's adapter (staff_cognito.py) answers those staff meet."""
         return _tokens(result)
 
     def refresh(self, refresh_token: str) -> Tokens:

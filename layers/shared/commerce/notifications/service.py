@@ -87,36 +87,17 @@ class NotificationService:
 
     # ---- helpers -------------------------------------------------------------------------------------
     def _send_once(self, event: OrderEvent, email: Email, context: dict[str, str]) -> Outcome:
-        now = int(self._clock())
-        token = uuid.uuid4().hex
-        claim = self._log.claim(
-            event.order_id, event.event_id, token, now=now, lease_until=now + self._lease, expires_at=now + self._keep
+        return send_once(
+            self._log,
+            self._mailer,
+            event.order_id,
+            event.event_id,
+            email,
+            self._clock,
+            self._lease,
+            self._keep,
+            context,
         )
-        if claim is Claim.SENT:
-            logger.info("email already sent for this event", extra=context)
-            return Outcome.DUPLICATE
-        if claim is Claim.IN_FLIGHT:
-            raise EmailInFlight(f"the email for event {event.event_id} is being sent by another delivery")
-        try:
-            message_id = self._mailer.send(email)
-        except Exception:
-            logger.warning("email not sent; claim released for the retry", extra=context)
-            self._log.release(event.order_id, event.event_id, token)
-            raise
-        record = SentEmail(
-            event_id=event.event_id,
-            order_id=event.order_id,
-            template=email.template,
-            recipient=email.to,
-            subject=email.subject,
-            message_id=message_id,
-            sent_at=iso(datetime.fromtimestamp(now, UTC)),
-        )
-        if not self._log.record(record, token):
-            # our lease ran out while sending and another delivery took the claim over
-            logger.warning("claim lost while sending; the email may have gone twice", extra=context)
-        logger.info("email sent", extra=context | {"message_id": message_id})
-        return Outcome.SENT
 
     def _parcel(self, order_id: str, event: OrderEvent) -> Parcel:
         """The shipment's carrier, tracking and signature; the event's own fields where it has none."""
@@ -126,6 +107,50 @@ class NotificationService:
             return _text(getattr(shipment, field, None)) or _text(event.detail.get(field))
 
         return Parcel(**{field: pick(field) for field in Parcel.model_fields})
+
+
+def send_once(
+    log: SentLog,
+    mailer: Mailer,
+    owner: str,
+    event_id: str,
+    email: Email,
+    clock: Callable[[], float],
+    lease: int,
+    keep: int,
+    context: dict[str, str],
+) -> Outcome:
+    """Send ``email`` about ``event_id`` unless it was sent before: claim it in the sent log (under
+    ``owner``: an order, or a staff alert's subject), send, record. Raises when another delivery is
+    sending it (``EmailInFlight``) or the send failed (the claim is given back first)."""
+    now = int(clock())
+    token = uuid.uuid4().hex
+    claim = log.claim(owner, event_id, token, now=now, lease_until=now + lease, expires_at=now + keep)
+    if claim is Claim.SENT:
+        logger.info("email already sent for this event", extra=context)
+        return Outcome.DUPLICATE
+    if claim is Claim.IN_FLIGHT:
+        raise EmailInFlight(f"the email for event {event_id} is being sent by another delivery")
+    try:
+        message_id = mailer.send(email)
+    except Exception:
+        logger.warning("email not sent; claim released for the retry", extra=context)
+        log.release(owner, event_id, token)
+        raise
+    record = SentEmail(
+        event_id=event_id,
+        order_id=owner,
+        template=email.template,
+        recipient=email.to,
+        subject=email.subject,
+        message_id=message_id,
+        sent_at=iso(datetime.fromtimestamp(now, UTC)),
+    )
+    if not log.record(record, token):
+        # our lease ran out while sending and another delivery took the claim over
+        logger.warning("claim lost while sending; the email may have gone twice", extra=context)
+    logger.info("email sent", extra=context | {"message_id": message_id})
+    return Outcome.SENT
 
 
 def _text(value: object) -> str | None:

@@ -14,6 +14,25 @@ class InvalidSession(Unauthorized):
     code = "INVALID_SESSION"
 
 
+class MfaSetupRequired(DomainError):
+    """The password was right and the staff pool requires a second factor the member has not set up
+    yet: POST /admin/auth/mfa/setup with the session, then /admin/auth/mfa/verify with a code."""
+
+    status, code, title = 403, "MFA_SETUP_REQUIRED", "Set up your authenticator app"
+
+
+class MfaRequired(DomainError):
+    """The password was right: now the code from the member's authenticator app (POST /admin/auth/mfa)."""
+
+    status, code, title = 403, "MFA_REQUIRED", "Enter your authenticator code"
+
+
+class InvalidMfaCode(Unauthorized):
+    """The authenticator code is wrong or out of date; the answer carries the session to try again."""
+
+    code = "INVALID_MFA_CODE"
+
+
 class UnknownGroup(Unprocessable):
     code = "UNKNOWN_GROUP"
 

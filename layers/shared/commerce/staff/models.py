@@ -71,6 +71,25 @@ class StaffSession(BaseModel):
     permissions: list[str]
 
 
+class TotpEnrolment(BaseModel):
+    """What the staff pool answers when a member starts setting up an authenticator app."""
+
+    model_config = ConfigDict(frozen=True)
+
+    secret: str
+    session: str
+    account: str = Field(description="Who the authenticator app should show the code for (the email)")
+
+
+class MfaSetup(BaseModel):
+    """POST /admin/auth/mfa/setup: the TOTP secret to put in an authenticator app (typed, or as the
+    ``otpauth://`` URI a QR code carries), and the session to verify the first code with."""
+
+    secret: str = Field(description="Base32 TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s)")
+    otpauth_uri: str = Field(description="otpauth://totp/... for a QR code")
+    session: str = Field(description="For POST /admin/auth/mfa/verify")
+
+
 class StaffProfile(BaseModel):
     """GET /admin/me: the signed-in staff member, from the verified token."""
 

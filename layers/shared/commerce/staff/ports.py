@@ -7,7 +7,7 @@ from typing import Protocol
 from commerce.audit.models import AuditEntry
 from commerce.customers.models import Tokens
 from commerce.notifications.models import Email
-from commerce.staff.models import StaffMember
+from commerce.staff.models import StaffMember, TotpEnrolment
 
 
 class StaffIdentity(Protocol):
@@ -24,6 +24,21 @@ class StaffIdentity(Protocol):
     def complete_new_password(self, session: str, new_password: str) -> Tokens:
         """Answers the NEW_PASSWORD_REQUIRED challenge of ``session``; ``InvalidSession`` when it is
         not valid (any more)."""
+        ...
+
+    # Every step that may answer a further challenge raises it (``NewPasswordRequired``,
+    # ``MfaSetupRequired``, ``MfaRequired``, each with the session to answer it with).
+    def associate_totp(self, session: str) -> TotpEnrolment:
+        """Starts the MFA_SETUP challenge of ``session``: a new TOTP secret for the member."""
+        ...
+
+    def verify_totp(self, session: str, code: str, device_name: str) -> Tokens:
+        """Checks the first code of the secret ``associate_totp`` gave, then completes the sign-in.
+        ``InvalidMfaCode`` (with the session to try again) for a wrong code."""
+        ...
+
+    def answer_totp(self, session: str, code: str) -> Tokens:
+        """Answers the SOFTWARE_TOKEN_MFA challenge of ``session`` with the authenticator's code."""
         ...
 
 

@@ -18,6 +18,7 @@ import string
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from commerce.audit import log as audit_log
 from commerce.common.clock import iso
@@ -30,7 +31,7 @@ from commerce.staff.errors import (
     StaffNotFound,
     UnknownGroup,
 )
-from commerce.staff.models import AuditPage, StaffList, StaffMember, StaffProfile, StaffSession
+from commerce.staff.models import AuditPage, MfaSetup, StaffList, StaffMember, StaffProfile, StaffSession
 from commerce.staff.permissions import StaffGroup, permissions_of
 from commerce.staff.ports import AuditReader, Mailer, StaffDirectory, StaffIdentity
 
@@ -73,6 +74,31 @@ class StaffAuthService:
 
     def complete_new_password(self, session: str, new_password: str) -> StaffSession:
         return _session(self._identity.complete_new_password(session, new_password))
+
+    # ---- the second factor (TOTP): the staff pool requires it -------------------------------------
+    def start_mfa_setup(self, session: str) -> MfaSetup:
+        enrolment = self._identity.associate_totp(session)
+        return MfaSetup(
+            secret=enrolment.secret,
+            otpauth_uri=otpauth_uri(enrolment.secret, enrolment.account),
+            session=enrolment.session,
+        )
+
+    def verify_mfa_setup(self, session: str, code: str, device_name: str = "Authenticator") -> StaffSession:
+        return _session(self._identity.verify_totp(session, code, device_name))
+
+    def answer_mfa(self, session: str, code: str) -> StaffSession:
+        return _session(self._identity.answer_totp(session, code))
+
+
+TOTP_ISSUER = "Serverless Commerce back office"
+
+
+def otpauth_uri(secret: str, account: str, issuer: str = TOTP_ISSUER) -> str:
+    """The Key Uri Format authenticator apps read from a QR code: ``otpauth://totp/<issuer>:<account>
+    ?secret=...&issuer=...`` (SHA-1, 6 digits, 30 s: the defaults, and what Cognito uses)."""
+    label = quote(f"{issuer}:{account}" if account else issuer, safe=":@")
+    return f"otpauth://totp/{label}?" + urlencode({"secret": secret, "issuer": issuer}, quote_via=quote)
 
 
 def _session(tokens: Tokens) -> StaffSession:
