@@ -31,7 +31,7 @@ def _anonymous(cart_id: str) -> Owner:
 
 
 # ---- anonymous carts ---------------------------------------------------------------------------
-@app.post("/carts")
+@app.post("/carts", status_code=201)
 def create_cart() -> Response[CartView]:
     cart = cart_service().create()
     metrics.add_metric(name="CartsCreated", unit="Count", value=1)

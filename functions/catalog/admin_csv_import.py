@@ -90,6 +90,10 @@ def csv_text() -> str:
     summary="Import products from a CSV file (checked row by row)",
     description=DESCRIPTION,
     openapi_extensions={"requestBody": REQUEST_BODY},
+    responses={
+        202: {"description": "Checked; the good rows are being imported"},
+        200: {"description": "Checked; nothing to import (or this key's import, done)"},
+    },
 )
 def import_csv(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=8, max_length=128)] = None,

@@ -64,7 +64,7 @@ def list_products(
     return catalogue_admin().products(prefix, status, limit, cursor)
 
 
-@app.post("/admin/catalogue/products", summary="Create a product (409 PRODUCT_EXISTS, SKU_TAKEN)")
+@app.post("/admin/catalogue/products", summary="Create a product (409 PRODUCT_EXISTS, SKU_TAKEN)", status_code=201)
 def create_product(product: Annotated[ProductInput, Body()]) -> Response[Product]:
     stored = catalogue_admin().create_product(product)
     changed("products", stored.product_id, None, stored, "created")
@@ -108,7 +108,11 @@ def list_skus(
     return catalogue_admin().skus(prefix, limit, cursor)
 
 
-@app.post("/admin/catalogue/skus", summary="Add a SKU to a product (the product's version: If-Match or version)")
+@app.post(
+    "/admin/catalogue/skus",
+    summary="Add a SKU to a product (the product's version: If-Match or version)",
+    status_code=201,
+)
 def create_sku(request: Annotated[SkuCreate, Body()], if_match: IfMatch = None) -> Response[SkuView]:
     variant = Variant.model_validate(request.model_dump(exclude={"product_id", "version"}))
     version = version_of(if_match, RetireRequest(version=request.version))

@@ -55,7 +55,7 @@ def register(kind: EntityKind) -> None:
         entries = catalogue_admin().entries(kind)
         return [view(e) for e in entries if status is None or e.state.status == status]
 
-    @app.post(base, summary=f"Create a {kind.label}")
+    @app.post(base, summary=f"Create a {kind.label}", status_code=201)
     def create_entry(definition: Annotated[Definition, Body()]) -> Response[View]:  # type: ignore[valid-type]
         entry = catalogue_admin().create_entry(kind, definition)
         changed(entry, None, "created")

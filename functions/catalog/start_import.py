@@ -30,7 +30,7 @@ class ImportAccepted(BaseModel):
     status_url: str
 
 
-@app.post("/admin/catalogue/imports")
+@app.post("/admin/catalogue/imports", status_code=202)
 def start_import(
     request: Annotated[ImportRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=8, max_length=128)] = None,

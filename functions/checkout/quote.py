@@ -26,7 +26,7 @@ def delivery_methods(
     return checkout_service().delivery_methods(country)
 
 
-@app.post("/carts/<cart_id>/quote")
+@app.post("/carts/<cart_id>/quote", status_code=201)
 def quote_cart(
     cart_id: Annotated[str, Path(min_length=1, max_length=100)],
     request: Annotated[AnonymousQuoteRequest, Body()],
@@ -35,7 +35,7 @@ def quote_cart(
     return _created(quote)
 
 
-@app.post("/me/cart/quote")
+@app.post("/me/cart/quote", status_code=201)
 def quote_my_cart(request: Annotated[CustomerQuoteRequest, Body()]) -> Response[SignedQuote]:
     sub = customer_id(app)
     logger.append_keys(customer_id=sub)

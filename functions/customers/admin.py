@@ -36,7 +36,7 @@ def get_customer(customer_id: CustomerId) -> CustomerDetail:
     return customer_admin_service().detail(customer_id)
 
 
-@app.post("/admin/customers/<customer_id>/notes")
+@app.post("/admin/customers/<customer_id>/notes", status_code=201)
 def add_note(customer_id: CustomerId, request: Annotated[NoteRequest, Body()]) -> Response[StaffNote]:
     logger.append_keys(customer_id=customer_id)
     note = customer_admin_service().add_note(customer_id, request.text, f"staff:{staff_id(app)}", caller_email(app))

@@ -54,7 +54,7 @@ def list_addresses() -> AddressBook:
     return customer_service().addresses(me().customer_id)
 
 
-@app.post("/me/addresses")
+@app.post("/me/addresses", status_code=201)
 def add_address(request: Annotated[AddressRequest, Body()]) -> Response[Address]:
     address = customer_service().add_address(me(), _address(request), request.make_default)
     metrics.add_metric(name="AddressesAdded", unit="Count", value=1)
@@ -66,7 +66,7 @@ def replace_address(address_id: AddressIdParam, request: Annotated[AddressReques
     return customer_service().replace_address(me().customer_id, address_id, _address(request), request.make_default)
 
 
-@app.delete("/me/addresses/<address_id>")
+@app.delete("/me/addresses/<address_id>", responses={204: {"description": "Done; no content", "content": {}}})
 def delete_address(address_id: AddressIdParam) -> Response[None]:
     customer_service().delete_address(me().customer_id, address_id)
     return Response(status_code=204)

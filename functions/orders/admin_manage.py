@@ -37,7 +37,7 @@ def release(order_id: OrderId) -> AdminOrderState:
     return manage_service().release(order_id, staff_id(app))
 
 
-@app.post("/admin/orders/<order_id>/notes")
+@app.post("/admin/orders/<order_id>/notes", status_code=201)
 def add_note(order_id: OrderId, request: Annotated[NoteRequest, Body()]) -> Response[Note]:
     """201: the note (internal: never shown to the customer)."""
     logger.append_keys(order_id=order_id)

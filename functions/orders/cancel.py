@@ -27,7 +27,7 @@ def _accepted(order: Order) -> Response[OrderAccepted]:
     return Response(status_code=202, body=body, content_type="application/json")
 
 
-@app.post("/me/orders/<order_id>/cancel")
+@app.post("/me/orders/<order_id>/cancel", status_code=202)
 def cancel_mine(order_id: OrderId, request: Annotated[CancelRequest | None, Body()] = None) -> Response[OrderAccepted]:
     """202 with the status now (``cancel_requested`` while the workflow finishes, or ``cancelled``)."""
     sub = customer_id(app)
@@ -38,7 +38,7 @@ def cancel_mine(order_id: OrderId, request: Annotated[CancelRequest | None, Body
     return _accepted(order)
 
 
-@app.post("/admin/orders/<order_id>/cancel")
+@app.post("/admin/orders/<order_id>/cancel", status_code=202)
 def cancel_as_staff(order_id: OrderId, request: Annotated[StaffReasonRequest, Body()]) -> Response[OrderAccepted]:
     logger.append_keys(order_id=order_id)
     order = cancel_service().cancel(order_id, f"staff:{staff_id(app)}", request.reason)

@@ -9,7 +9,7 @@ import re
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 
 from commerce.common.api import api_handler, caller_email, customer_id, make_resolver
 from commerce.common.observability import logger, metrics
@@ -20,14 +20,20 @@ from commerce.wiring.orders import place_service
 
 app = make_resolver()
 KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Required: 8-128 of A-Za-z0-9_.:-")]
 
 
-@app.post("/orders")
-def place_order(request: Annotated[PlaceOrderRequest, Body()]) -> Response[Placed]:
+@app.post(
+    "/orders",
+    responses={201: {"description": "Placed"}, 200: {"description": "The order this key already placed"}},
+)
+def place_order(
+    request: Annotated[PlaceOrderRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> Response[Placed]:
     """Header ``Idempotency-Key`` (8-128 of ``A-Za-z0-9_.:-``) is required: the same key and body
     answer the same order (200); the same key with another body is refused (422)."""
     sub = customer_id(app)
-    key = app.current_event.headers.get("Idempotency-Key")  # case-insensitive
+    key = idempotency_key
     if not key or not KEY.match(key):
         raise IdempotencyKeyRequired("Send an Idempotency-Key header of 8 to 128 characters (A-Z a-z 0-9 _ . : -).")
     logger.append_keys(customer_id=sub)

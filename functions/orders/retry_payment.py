@@ -20,7 +20,7 @@ from commerce.wiring.orders import retry_service
 app = make_resolver()
 
 
-@app.post("/me/orders/<order_id>/payment")
+@app.post("/me/orders/<order_id>/payment", status_code=202)
 def retry_payment(
     order_id: Annotated[str, Path(min_length=1, max_length=64)], request: Annotated[RetryPaymentRequest, Body()]
 ) -> Response[OrderAccepted]:

@@ -25,7 +25,7 @@ def _accepted(order_id: str, status: str) -> Response[OrderAccepted]:
     return Response(status_code=202, body=body, content_type="application/json")
 
 
-@app.post("/admin/orders/<order_id>/approve")
+@app.post("/admin/orders/<order_id>/approve", status_code=202)
 def approve(order_id: OrderId) -> Response[OrderAccepted]:
     """202: approved; the workflow marks the order ready for fulfilment."""
     logger.append_keys(order_id=order_id)
@@ -33,7 +33,7 @@ def approve(order_id: OrderId) -> Response[OrderAccepted]:
     return _accepted(order_id, order.status)
 
 
-@app.post("/admin/orders/<order_id>/reject")
+@app.post("/admin/orders/<order_id>/reject", status_code=202)
 def reject(order_id: OrderId, request: Annotated[StaffReasonRequest, Body()]) -> Response[OrderAccepted]:
     """202: rejected, stock released; the workflow voids the authorisation."""
     logger.append_keys(order_id=order_id)
