@@ -6,7 +6,7 @@ STAMP   := .venv/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: openapi setup dev test test-unit test-integration test-infra test-e2e lint fmt typecheck synth bench clean
+.PHONY: openapi setup dev test test-unit test-integration test-infra test-e2e lint fmt typecheck synth bench bench-quick clean
 
 setup: $(STAMP) node_modules/.installed
 
@@ -79,8 +79,11 @@ typecheck: setup
 synth: setup  ## CloudFormation for the stage in cdk.json (no AWS credentials needed)
 	npx cdk synth --quiet
 
-bench: setup  ## cold-import benchmark (figures go in README.md)
-	$(PY) bench/cold_import.py
+bench: setup  ## every benchmark at its report size; writes BENCHMARKS.md (takes a while: run on a quiet machine)
+	$(PY) bench/report.py
+
+bench-quick: setup  ## every benchmark at small sizes (a smoke run); writes BENCHMARKS.md
+	$(PY) bench/report.py --quick
 
 clean:
 	rm -rf build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from common import write_json
+
 from infra.model import function_env
 from infra.topology import TOPOLOGY
 
@@ -42,6 +44,7 @@ def measure(module: str, env: dict[str, str], runs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (bench/report.py)")
     args = parser.parse_args()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
     base |= {
@@ -54,11 +57,20 @@ def main() -> None:
     reference = measure("reference_handler", base, args.runs)
     print(f"{'function':34} {'cold import ms':>15} {'x reference':>12}")
     print(f"{'(reference handler)':34} {reference:15.1f} {1.0:12.2f}")
+    functions: dict[str, dict[str, float]] = {}
     for fn in TOPOLOGY.functions:
         env = base | function_env(TOPOLOGY, fn, lambda kind, name: f"local-{kind}-{name}")
         ms = measure(fn.handler.rsplit(".", 1)[0], env, args.runs)
         print(f"{fn.name:34} {ms:15.1f} {ms / reference:12.2f}")
+        functions[fn.name] = {"ms": round(ms, 1), "x_reference": round(ms / reference, 2)}
     print(f"\nmedian of {args.runs} fresh interpreters each; Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    ratios = sorted(f["x_reference"] for f in functions.values())
+    figures = {
+        "reference_ms": round(reference, 1),
+        "functions": functions,
+        "x_reference_min_median_max": [ratios[0], statistics.median(ratios), ratios[-1]],
+    }
+    write_json(args.json, "cold_import", {"runs": args.runs}, figures)
 
 
 if __name__ == "__main__":

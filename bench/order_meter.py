@@ -50,13 +50,10 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Any
 
 import requests
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import customer, logging_off, order_status, quote, setup, wait_for, write_json
 
 # USD, eu-west-1 list prices (see the module docstring for their date and caveats)
 PRICES = {
@@ -71,8 +68,6 @@ PRICES = {
     "secrets_call": 0.05 / 10_000,  # Secrets Manager API calls
 }
 SERVICES = ("dynamodb", "stepfunctions", "events", "secretsmanager", "sqs", "sesv2", "cognito-idp", "lambda")
-NL_ADDRESS = {"name": "Ada Lovelace", "line1": "Dam 1", "city": "Amsterdam", "postal_code": "1012JS", "country": "NL"}
-CHOICES = {"shipping_address": NL_ADDRESS, "delivery_method": "standard", "payment_method": "card"}
 SETTLED = {"awaiting_payment"}  # statuses that are not yet an outcome
 WEBHOOKS = ("payments-webhook", "fulfilment-warehouse-webhook", "fulfilment-carrier-webhook")
 EVENT_CONSUMERS = ("orders-publish-events", "notifications-send-email")
@@ -171,54 +166,6 @@ class Meter:
                 self.wru += 2 * (math.ceil(size(put["Item"]) / 1024) if put else 1)
 
 
-def setup(cloud: Any, units: int) -> str:
-    """A product with stock; its SKU."""
-    from commerce.adapters.catalog_dynamo import DynamoProductRepository
-    from commerce.catalog.models import ProductInput
-    from commerce.common.clock import iso
-    from commerce.wiring.inventory import inventory_service
-
-    suffix = uuid.uuid4().hex[:8].upper()
-    sku = f"MT{suffix}-A"
-    product = {
-        "product_id": f"meter-{suffix.lower()}",
-        "name": f"Meter {suffix}",
-        "brand": "Bench",
-        "category": "test",
-        "variants": [{"sku": sku, "name": "A", "price": 1999, "weight_grams": 300}],
-        "status": "active",
-    }
-    DynamoProductRepository(os.environ["CATALOG_TABLE"]).save(ProductInput.model_validate(product), iso())
-    inventory_service().adjust(sku, "main", units)
-    return sku
-
-
-def customer(cloud: Any) -> str:
-    """A new signed-in customer (one per order: the risk check flags many orders from one customer)."""
-    email = f"meter-{uuid.uuid4().hex[:10]}@example.com"
-    cloud.create_user("customers", email, "Meter-Pw1!x")
-    return str(cloud.sign_in("customers", email, "Meter-Pw1!x"))
-
-
-def quote(api: requests.Session, base: str, token: str, sku: str) -> str:
-    headers = {"Authorization": token}
-    cart = api.get(f"{base}/me/cart", headers=headers).json()
-    if not cart.get("lines"):
-        assert api.post(f"{base}/me/cart/items", headers=headers, json={"sku": sku, "quantity": 1}).status_code == 200
-    response = api.post(f"{base}/me/cart/quote", headers=headers, json=CHOICES)
-    assert response.status_code == 201, response.text
-    return str(response.json()["quote_token"])
-
-
-def order_status(cloud: Any, order_id: str) -> str:
-    item = cloud.client("dynamodb").get_item(
-        TableName=cloud.physical("orders"),
-        Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}},
-        ConsistentRead=True,
-    )["Item"]
-    return str(item["status"]["S"])
-
-
 def history(cloud: Any, order_id: str) -> list[dict[str, Any]]:
     arn = cloud.state_machine_arn("order-lifecycle").replace(":stateMachine:", ":execution:") + f":{order_id}"
     sfn, events, token = cloud.client("stepfunctions"), [], None
@@ -228,14 +175,6 @@ def history(cloud: Any, order_id: str) -> list[dict[str, Any]]:
         token = page.get("nextToken")
         if not token:
             return events
-
-
-def wait_for(cloud: Any, order_id: str, status: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while order_status(cloud, order_id) != status:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"order {order_id} never became {status} (is {order_status(cloud, order_id)})")
-        time.sleep(0.05)
 
 
 def settle(cloud: Any, order_id: str, timeout: float = 60) -> list[dict[str, Any]]:
@@ -288,6 +227,7 @@ def place_one(cloud: Any, api: requests.Session, sku: str, meter: Meter | None) 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=10)
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (bench/report.py)")
     args = parser.parse_args()
     n = args.orders
     logging_off()
@@ -310,7 +250,8 @@ def main() -> None:
                 if e["type"] == "TaskScheduled":
                     details = e["taskScheduledEventDetails"]
                     integrations[f"{details['resourceType']}:{details['resource']}"] += 1
-        report(meter, n, transitions, integrations, statuses, time.monotonic() - started)
+        figures = report(meter, n, transitions, integrations, statuses, time.monotonic() - started)
+    write_json(args.json, "order_meter", {"orders": n}, figures)
 
 
 def report(
@@ -320,7 +261,8 @@ def report(
     integrations: Counter[str],
     statuses: Counter[str],
     elapsed: float,
-) -> None:
+) -> dict[str, Any]:
+    """Prints the meter's tables; the figures, for --json."""
     from infra.topology import TOPOLOGY
 
     http_functions = {fn.name for fn in TOPOLOGY.functions if fn.http}
@@ -361,6 +303,7 @@ def report(
         total += cost
         print(f"{unit:30} {quantity:10.3f} {cost:21.5f}")
     print(f"{'total':30} {'':10} {total:21.5f}")
+    per_order = {unit: round(quantity, 3) for unit, (quantity, _) in units.items()}
     print(f"(AWS calls by handlers per order: {per(sum(meter.calls.values())):.1f}; {dict(by_service)})")
 
     place = meter.sequence.get("orders-place", [])
@@ -391,17 +334,20 @@ def report(
     print(
         f"\nrun: {elapsed:.0f} s, {time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, {os.cpu_count()} cores"
     )
-
-
-def logging_off() -> None:
-    """The handlers log JSON to stdout: keep the meter's output readable."""
-    import logging
-    import warnings
-
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines on stdout
-    logging.disable(logging.WARNING)
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    return {
+        "end_statuses": dict(statuses),
+        "per_order": per_order,
+        "usd_per_1000_orders": round(total, 5),
+        "transitions": [min(transitions), max(transitions)],
+        "place_order_sequential_calls": worst,
+        "lambda_invocations_per_order": {
+            "own_path": per(path),
+            "event_consumers": per(consumers),
+            "partner_webhooks": per(partners),
+            "all": per(sum(invocations.values())),
+        },
+        "elapsed_s": round(elapsed, 1),
+    }
 
 
 if __name__ == "__main__":

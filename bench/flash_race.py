@@ -1,0 +1,156 @@
+"""Flash race: many buyers, few units, one SKU, all at once (docs/inventory.md).
+
+It starts a LocalCloud in this process (seeded), creates a SKU with ``--units`` units (and, with
+``--hot-shards N``, marks it hot over N shards through the staff API), prepares ``--buyers``
+customers, each signed in with the SKU in their cart and a quote (before the race: none of that is
+timed), then releases them together from a barrier: each places one order (``POST /orders``, one
+unit) over HTTP. It prints the units oversold (must be 0), the orders accepted (must be the units
+when there are more buyers than units), how the others were answered, the placement latency
+p50/p95/p99 and the throughput, and checks the SKU's totals and pools afterwards.
+
+Placement here is bounded by the local cloud, not by DynamoDB's per-partition rate: moto's DynamoDB
+is serialised by one lock and its transactions copy tables (docs/local-cloud.md), so shards do not
+make this faster locally; the race proves zero oversell and exactly-the-units under contention
+(with shards: the failure path's fall-through). What shards buy on AWS is arithmetic, in
+docs/inventory.md.
+
+The orders are placed with the sandbox card ``tok_challenge`` by default: their workflows then wait
+for a payment challenge nobody completes, so they do not compete with the race for the two cores
+(``--payment tok_approve`` lets them run on).
+
+Run: .venv/bin/python bench/flash_race.py --buyers 500 --units 50 --hot-shards 10   (a few minutes)
+     .venv/bin/python bench/flash_race.py --buyers 100 --units 10 --json /tmp/flash.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from common import Checks, customer, latency_line, logging_off, percentiles, quote, setup, write_json
+
+
+def prepare(cloud: Any, base: str, sku: str, buyers: int, workers: int) -> list[tuple[str, str]]:
+    """(customer token, quote token) per buyer: signed in, one unit in the cart, quoted."""
+
+    def one(_: int) -> tuple[str, str]:
+        with requests.Session() as api:
+            token = customer(cloud)
+            return token, quote(api, base, token, sku)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, range(buyers)))
+
+
+def race(base: str, buyers: list[tuple[str, str]], payment: str) -> tuple[list[tuple[int, float, str]], float]:
+    """Every buyer places its order at once: ([(status, seconds, code)], the race's wall time)."""
+    gate = threading.Barrier(len(buyers) + 1)
+    results: list[tuple[int, float, str]] = [(0, 0.0, "")] * len(buyers)
+
+    def buyer(index: int, token: str, quote_token: str) -> None:
+        headers = {"Authorization": token, "Idempotency-Key": f"flash-{uuid.uuid4().hex}"}
+        body = {"quote_token": quote_token, "payment_token": payment}
+        with requests.Session() as api:
+            gate.wait()
+            started = time.perf_counter()
+            try:
+                response = api.post(f"{base}/orders", headers=headers, json=body, timeout=300)
+                status = response.status_code
+                code = "" if status < 300 else str(response.json().get("code", ""))
+            except requests.RequestException as error:
+                status, code = -1, type(error).__name__
+            results[index] = (status, time.perf_counter() - started, code)
+
+    threads = [threading.Thread(target=buyer, args=(i, *b), daemon=True) for i, b in enumerate(buyers)]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--buyers", type=int, default=500, help="concurrent buyers, one unit each")
+    parser.add_argument("--units", type=int, default=50, help="units of the SKU on sale")
+    parser.add_argument("--hot-shards", type=int, default=0, help="mark the SKU hot over N shards (2..50); 0: not")
+    parser.add_argument("--payment", default="tok_challenge", help="sandbox card token of every order")
+    parser.add_argument("--prepare-workers", type=int, default=8, help="threads preparing buyers (not timed)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args()
+    logging_off()
+    from local.cloud import LocalCloud
+
+    started = time.monotonic()
+    checks = Checks()
+    with LocalCloud(seed=True) as cloud, requests.Session() as api:
+        base = cloud.api_url
+        sku = setup(cloud, args.units)
+        staff = {"Authorization": cloud.sign_in("staff", *cloud.staff_credentials["warehouse"])}
+        if args.hot_shards:
+            marked = api.put(f"{base}/admin/inventory/{sku}/hot", headers=staff, json={"shards": args.hot_shards})
+            assert marked.status_code == 200, marked.text
+        print(f"SKU {sku}: {args.units} units, hot shards {args.hot_shards or 'none'}; preparing {args.buyers} buyers")
+        buyers = prepare(cloud, base, sku, args.buyers, args.prepare_workers)
+        print(f"prepared in {time.monotonic() - started:.0f} s; racing")
+        results, wall = race(base, buyers, args.payment)
+        after = api.get(f"{base}/admin/inventory/{sku}", headers=staff).json()
+
+    accepted = sum(1 for status, _, _ in results if status == 201)
+    answers: dict[str, int] = {}
+    for status, _, code in results:
+        key = f"{status} {code}".strip()
+        answers[key] = answers.get(key, 0) + 1
+    oversold = max(0, accepted - args.units, after["reserved"] - args.units)
+    latency = percentiles([seconds for _, seconds, _ in results])
+    figures = {
+        "units": args.units,
+        "buyers": args.buyers,
+        "hot_shards": args.hot_shards,
+        "accepted": accepted,
+        "oversold": oversold,
+        "answers": answers,
+        "latency_ms": latency,
+        "race_seconds": round(wall, 2),
+        "placements_per_second": round(len(results) / wall, 1),
+        "accepted_per_second": round(accepted / wall, 1),
+        "after": {k: after[k] for k in ("on_hand", "reserved", "available", "hot_shards")},
+        "pools": after.get("pools", []),
+        "total_seconds": round(time.monotonic() - started, 1),
+    }
+    print()
+    print(f"units oversold                     {oversold}")
+    print(f"orders accepted                    {accepted} of {args.buyers} buyers for {args.units} units")
+    print(f"answers                            {answers}")
+    print(latency_line("placement latency", latency))
+    print(
+        f"throughput                         {figures['placements_per_second']} placements/s answered, "
+        f"{figures['accepted_per_second']} accepted/s ({wall:.1f} s race)"
+    )
+    print(f"SKU after                          {figures['after']}")
+    if args.hot_shards:
+        print(
+            "pools after                        "
+            + ", ".join(f"{p['pool']} {p['reserved']}r/{p['available']}a" for p in figures["pools"])
+        )
+    print("checks")
+    checks.check("no unit oversold", oversold == 0, oversold)
+    checks.check("accepted = min(units, buyers)", accepted == min(args.units, args.buyers), accepted)
+    checks.check("reserved = accepted", after["reserved"] == accepted, after["reserved"])
+    refused = {k: v for k, v in answers.items() if not k.startswith(("201", "409 INSUFFICIENT_STOCK"))}
+    checks.check("every other buyer got 409 INSUFFICIENT_STOCK", not refused, refused or "")
+    write_json(args.json, "flash_race", vars(args) | {"json": None}, figures, checks=checks)
+    print(f"({figures['total_seconds']} s in all; {os.cpu_count()} cores)")
+    raise SystemExit(0 if checks.ok else 1)
+
+
+if __name__ == "__main__":
+    main()
