@@ -58,8 +58,8 @@ BENCHES = (
     Bench(
         "flash_race",
         "a flash sale: many buyers racing for few units of a hot SKU",
-        (),
-        ("--buyers", "20", "--units", "5"),
+        ("--buyers", "500", "--units", "50", "--hot-shards", "4"),
+        ("--buyers", "20", "--units", "5", "--hot-shards", "2"),
     ),
     Bench(
         "idempotency_storm",
