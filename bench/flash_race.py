@@ -48,6 +48,21 @@ def prepare(cloud: Any, base: str, sku: str, buyers: int, workers: int) -> list[
         return list(pool.map(one, range(buyers)))
 
 
+RELEASED = frozenset({"expired", "cancelled", "rejected"})
+
+
+def order_statuses(cloud: Any, sku: str) -> dict[str, int]:
+    """How many orders for the SKU are in each status (a scan of the orders table: bench only)."""
+    from commerce.adapters.dynamo import unmarshal
+
+    counts: dict[str, int] = {}
+    pages = cloud.client("dynamodb").get_paginator("scan").paginate(TableName=cloud.physical("orders"))
+    for item in (unmarshal(i) for page in pages for i in page["Items"]):
+        if item["sk"] == "ORDER" and any(line.get("sku") == sku for line in item.get("lines", [])):
+            counts[item["status"]] = counts.get(item["status"], 0) + 1
+    return counts
+
+
 def race(base: str, buyers: list[tuple[str, str]], payment: str) -> tuple[list[tuple[int, float, str]], float]:
     """Every buyer places its order at once: ([(status, seconds, code)], the race's wall time)."""
     gate = threading.Barrier(len(buyers) + 1)
@@ -103,13 +118,19 @@ def main() -> None:
         print(f"prepared in {time.monotonic() - started:.0f} s; racing")
         results, wall = race(base, buyers, args.payment)
         after = api.get(f"{base}/admin/inventory/{sku}", headers=staff).json()
+        statuses = order_statuses(cloud, sku)
 
     accepted = sum(1 for status, _, _ in results if status == 201)
     answers: dict[str, int] = {}
     for status, _, code in results:
         key = f"{status} {code}".strip()
         answers[key] = answers.get(key, 0) + 1
-    oversold = max(0, accepted - args.units, after["reserved"] - args.units)
+    # An order whose workflow gave up during the race (expired: the overloaded local cloud failed its
+    # payment task) released its unit, which a later buyer may take: accepted can exceed the units
+    # without a unit sold twice. Oversold is what is held beyond what is on hand.
+    holding = sum(n for status, n in statuses.items() if status not in RELEASED)
+    released = sum(n for status, n in statuses.items() if status in RELEASED)
+    oversold = max(0, after["reserved"] - after["on_hand"], holding - args.units)
     latency = percentiles([seconds for _, seconds, _ in results])
     figures = {
         "units": args.units,
@@ -117,6 +138,9 @@ def main() -> None:
         "hot_shards": args.hot_shards,
         "accepted": accepted,
         "oversold": oversold,
+        "holding": holding,
+        "released_during_race": released,
+        "orders_by_status": statuses,
         "answers": answers,
         "latency_ms": latency,
         "race_seconds": round(wall, 2),
@@ -143,10 +167,12 @@ def main() -> None:
         )
     print("checks")
     checks.check("no unit oversold", oversold == 0, oversold)
-    checks.check("accepted = min(units, buyers)", accepted == min(args.units, args.buyers), accepted)
-    checks.check("reserved = accepted", after["reserved"] == accepted, after["reserved"])
+    checks.check("every accepted order is holding its unit or released it", holding + released == accepted, statuses)
+    checks.check("units reserved = orders holding one", after["reserved"] == holding, after["reserved"])
+    sold_out = after["available"] == 0 or args.buyers <= args.units
+    checks.check("every unit sold (none left while buyers were refused)", sold_out, after["available"])
     refused = {k: v for k, v in answers.items() if not k.startswith(("201", "409 INSUFFICIENT_STOCK"))}
-    checks.check("every other buyer got 409 INSUFFICIENT_STOCK", not refused, refused or "")
+    checks.check("every other buyer got 409 INSUFFICIENT_STOCK (no 5xx)", not refused, refused or "")
     write_json(args.json, "flash_race", vars(args) | {"json": None}, figures, checks=checks)
     print(f"({figures['total_seconds']} s in all; {os.cpu_count()} cores)")
     raise SystemExit(0 if checks.ok else 1)

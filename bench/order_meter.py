@@ -70,7 +70,14 @@ PRICES = {
 SERVICES = ("dynamodb", "stepfunctions", "events", "secretsmanager", "sqs", "sesv2", "cognito-idp", "lambda")
 SETTLED = {"awaiting_payment"}  # statuses that are not yet an outcome
 WEBHOOKS = ("payments-webhook", "fulfilment-warehouse-webhook", "fulfilment-carrier-webhook")
-EVENT_CONSUMERS = ("orders-publish-events", "notifications-send-email")
+EVENT_CONSUMERS = (  # off the order's path: they react to its events or tables, or run on a schedule
+    "orders-publish-events",
+    "notifications-send-email",
+    "notifications-send-staff-alert",
+    "inventory-watch-stock",
+    "reports-record-order-events",
+    "search-publish-snapshot",
+)
 WAREHOUSE_STAGES = ("accepted", "picking", "packed", "handed_to_carrier")
 CARRIER_EVENTS = ("in_transit", "out_for_delivery", "delivered")
 
@@ -325,7 +332,8 @@ def report(
     )
     print(
         f"  event consumers per order: {per(consumers):.1f} (the outbox publisher, one per timeline entry "
-        f"when orders trickle in one at a time, batched under load; the emails)"
+        f"when orders trickle in one at a time, batched under load; the emails; the stock watch, "
+        f"the dashboard counters, the snapshot schedule)"
     )
     print(
         f"  partner webhooks per order: {per(partners):.1f} (one per event the bank, warehouse and carrier "
