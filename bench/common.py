@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import shlex
 import sys
 import time
@@ -139,21 +140,35 @@ def timeline(api: requests.Session, base: str, token: str, order_id: str) -> lis
     return [entry["type"] for entry in detail(api, base, token, order_id)["timeline"]]
 
 
-RESETS = 6  # attempts at most when the local gateway resets the connection
+RESETS = 6  # attempts at most when the connection is reset
+RETRYABLE = frozenset({429, 503})  # throttled (gateway, Lambda concurrency, a table): retry after Retry-After
 
 
-def post_retrying(url: str, **kwargs: Any) -> tuple[requests.Response, int]:
-    """requests.post, again (after a short pause) when the connection is reset, as a client should:
-    the local gateway's listen backlog (socketserver's default, 5) overflows when many connect at
-    once. (The response, how many resets were retried.)"""
-    for resets in range(RESETS):
+def post_retrying(
+    url: str, *, session: requests.Session | None = None, patience: float = 300.0, **kwargs: Any
+) -> tuple[requests.Response, int]:
+    """requests.post, again when the platform says so, as a storefront or partner client should: a
+    429 or 503 (the local gateway's concurrency limit, a throttled table) after its Retry-After with
+    jitter, a reset connection after a short pause; the same body and Idempotency-Key each time, so
+    a retry can never place a second order. Gives up retrying after ``patience`` seconds.
+    (The final response, how many retries it took.)"""
+    post = session.post if session is not None else requests.post
+    deadline = time.monotonic() + patience
+    retries = resets = 0
+    while True:
         try:
-            return requests.post(url, timeout=60, **kwargs), resets
+            response = post(url, timeout=60, **kwargs)
         except requests.ConnectionError:
-            if resets == RESETS - 1:
+            resets += 1
+            if resets >= RESETS:
                 raise
+            retries += 1
             time.sleep(0.05 * 2**resets)
-    raise AssertionError("unreachable")
+            continue
+        if response.status_code not in RETRYABLE or time.monotonic() >= deadline:
+            return response, retries
+        retries += 1
+        time.sleep(float(response.headers.get("Retry-After") or 1) * random.uniform(0.5, 1.5))
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:

@@ -247,6 +247,7 @@ class GatewayResponse:
     status: int
     code: str
     title: str
+    headers: tuple[tuple[str, str], ...] = ()  # fixed response headers besides Content-Type and CORS
 
     def problem(self, detail: str, request_id: str) -> dict[str, Any]:
         """The body, as the local gateway sends it (the CDK renders ``template`` to the same)."""
@@ -272,7 +273,17 @@ GATEWAY_RESPONSES = (
     GatewayResponse("ACCESS_DENIED", 403, "FORBIDDEN", "Not allowed"),
     GatewayResponse("MISSING_AUTHENTICATION_TOKEN", 404, "ROUTE_NOT_FOUND", "Not found"),
     GatewayResponse("REQUEST_TOO_LARGE", 413, "BODY_TOO_LARGE", "Body too large"),
-    GatewayResponse("THROTTLED", 429, "THROTTLED", "Too many requests"),
+    GatewayResponse("THROTTLED", 429, "THROTTLED", "Too many requests", (("Retry-After", "1"),)),
+    # A function at its concurrency limit: Lambda refuses the invocation (TooManyRequestsException)
+    # and API Gateway answers INTEGRATION_FAILURE. The same code as a throttled table: retry later,
+    # with the same Idempotency-Key.
+    GatewayResponse(
+        "INTEGRATION_FAILURE",
+        503,
+        "TEMPORARILY_UNAVAILABLE",
+        "Temporarily unavailable",
+        (("Retry-After", "1"),),
+    ),
     GatewayResponse("DEFAULT_4XX", 400, "BAD_REQUEST", "Bad request"),
     GatewayResponse("DEFAULT_5XX", 502, "GATEWAY_ERROR", "The gateway could not complete the request"),
 )

@@ -59,6 +59,26 @@ def _problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
 
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending the same request again (with the same Idempotency-Key)",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+# Every route may answer these without its handler deciding: retry them, after Retry-After.
+RETRYABLE_RESPONSES = {
+    "429": ("Throttled", "Too many requests (THROTTLED: from this address, by the firewall or the stage)"),
+    "503": (
+        "TemporarilyUnavailable",
+        "Temporarily unavailable (TEMPORARILY_UNAVAILABLE: a throttled table or function; or the route's own code)",
+    ),
+}
+
+
+def _retryable_response(description: str) -> dict[str, Any]:
+    return {**_problem_response(description), "headers": RETRY_AFTER}
+
+
 def build(topology: Topology = TOPOLOGY) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
@@ -94,6 +114,11 @@ def build(topology: Topology = TOPOLOGY) -> dict[str, Any]:
         # Powertools documents its own 422 shape; ours is problem+json (commerce.common.api).
         if "422" in operation["responses"]:
             operation["responses"]["422"] = _problem_response("The request is not valid")
+        for status, (name, _) in RETRYABLE_RESPONSES.items():
+            declared = operation["responses"].get(status)
+            operation["responses"][status] = (
+                _retryable_response(declared["description"]) if declared else {"$ref": f"#/components/responses/{name}"}
+            )
         operation["responses"].setdefault("default", _problem_response("Any other error, as problem+json"))
     served = {(m.upper(), p) for p, ops in paths.items() for m in ops}
     unknown = served - set(routes)
@@ -114,6 +139,7 @@ def build(topology: Topology = TOPOLOGY) -> dict[str, Any]:
         "paths": {path: paths[path] for path in sorted(paths)},
         "components": {
             "schemas": {name: schemas[name] for name in sorted(schemas)},
+            "responses": {name: _retryable_response(description) for name, description in RETRYABLE_RESPONSES.values()},
             "securitySchemes": {
                 name: {"type": "apiKey", "in": "header", "name": "Authorization", "description": description}
                 for name, description in SECURITY_SCHEMES.values()

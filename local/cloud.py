@@ -57,6 +57,12 @@ ACCOUNT = "123456789012"  # moto's default account
 LAMBDA_ROLE = "local-lambda-role"
 SFN_ROLE = "local-states-role"
 RUNTIME = "python3.13"
+# How many of the API's invocations the local gateway runs at once; a request beyond them waits for
+# a slot (at most API Gateway's 29 s integration timeout, then 503 TEMPORARILY_UNAVAILABLE with
+# Retry-After, as AWS answers a throttled function). On AWS each invocation has its own container;
+# here they share two cores and one DynamoDB lock, and 500 simultaneous handler threads made every
+# call slower until boto3's 2 s connect and 10 s read timeouts failed them (docs/local-cloud.md).
+API_CONCURRENCY = 8
 EB_QUEUE_MARK = "eb-to-"  # hidden queues carrying rule events to functions
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _ENV_KEYS = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID")
@@ -83,6 +89,7 @@ class LocalCloud:
         bank_delay: float = 0.2,
         fulfilment_auto: bool = False,
         fulfilment_step_delay: float = 0.2,
+        api_concurrency: int | None = API_CONCURRENCY,
     ) -> None:
         self.topology = topology or _default_topology()
         self.stage = stage
@@ -116,6 +123,7 @@ class LocalCloud:
         self.carrier: Carrier | None = None
         self.fulfilment_auto = fulfilment_auto
         self.fulfilment_step_delay = fulfilment_step_delay
+        self.api_concurrency = api_concurrency
         self.endpoint_urls: dict[str, str] = {}  # endpoint name -> local simulator URL
         self.outbox = Outbox()  # the emails sent through SES: .local/outbox/*.eml, emails()
         self._server: Any = None
@@ -212,6 +220,8 @@ class LocalCloud:
         patches.serialise_dynamodb()
         patches.prune_stream_iterators()
         patches.cache_moto_service_lookup()
+        patches.deeper_moto_listen_backlog()
+        patches.parse_each_state_machine_once()
         patches.one_invocation_per_resolver()
         patches.install_lambda(self.dispatcher)
         _check_port_free(self.host, self._moto_port, "moto")
@@ -631,6 +641,7 @@ class LocalCloud:
             host=self.host,
             port=self._api_port,
             local_routes={"/_local/emails": lambda query: self.emails(to=query.get("to"))},
+            concurrency=self.api_concurrency,
         )
         for route, fn in self.topology.routes():
             if route.auth in (AuthKind.CUSTOMER, AuthKind.STAFF):

@@ -27,6 +27,7 @@ from local.lambdas import Dispatcher
 log = logging.getLogger("local.gateway")
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+INTEGRATION_TIMEOUT = 29.0  # seconds API Gateway waits for a Lambda integration (REST, default)
 POOL_FOR_AUTH = {AuthKind.CUSTOMER: "customers", AuthKind.STAFF: "staff"}
 CORS_ALLOW_HEADERS = "Content-Type,Authorization,X-Amz-Date,X-Api-Key,X-Amz-Security-Token,Idempotency-Key"
 CORS_ALLOW_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
@@ -87,8 +88,19 @@ class Gateway:
         host: str = "127.0.0.1",
         port: int = 0,
         local_routes: dict[str, Callable[[dict[str, str]], Any]] | None = None,
+        concurrency: int | None = None,
+        queue_seconds: float = INTEGRATION_TIMEOUT,
     ) -> None:
         self.dispatcher = dispatcher
+        # How many of the API's invocations run at once (None: no limit). On AWS each would have its
+        # own Lambda container; on one machine hundreds of handler threads only fight over the
+        # cores and miss boto3's timeouts, so a request waits for a free slot, at most as long as
+        # API Gateway waits for an integration, and is then answered as AWS answers a throttled
+        # function: INTEGRATION_FAILURE, 503 TEMPORARILY_UNAVAILABLE with Retry-After.
+        self.concurrency = concurrency
+        self.queue_seconds = queue_seconds
+        self._slots = threading.BoundedSemaphore(concurrency) if concurrency else None
+        self.throttled = 0  # requests answered 503 for want of a slot (benches read it)
         self.authorizer = authorizer
         self.stage = stage
         self.cors_origins = cors_origins
@@ -218,7 +230,15 @@ class Gateway:
                 return
 
         event = self._event(request, route, params, split.query, body, claims, request_id)
-        invocation = self.dispatcher.invoke(route.function, event)
+        if self._slots is not None and not self._slots.acquire(timeout=self.queue_seconds):
+            self.throttled += 1
+            self._send_gateway_response(request, "INTEGRATION_FAILURE", "Rate Exceeded.", cors, request_id)
+            return
+        try:
+            invocation = self.dispatcher.invoke(route.function, event)
+        finally:
+            if self._slots is not None:
+                self._slots.release()
         if invocation.failed or not isinstance(invocation.result, dict):
             if not invocation.failed:
                 log.warning("%s returned a non-proxy response: %r", route.function, invocation.result)
@@ -385,7 +405,12 @@ class Gateway:
         self._send(
             request,
             response.status,
-            {**cors, "Content-Type": "application/problem+json", "x-amzn-ErrorType": _error_type(response.status)},
+            {
+                **cors,
+                "Content-Type": "application/problem+json",
+                "x-amzn-ErrorType": _error_type(response.status),
+                **dict(response.headers),
+            },
             json.dumps(response.problem(message, request_id)).encode(),
             request_id,
         )
@@ -418,5 +443,6 @@ def _error_type(status: int) -> str:
     return {
         401: "UnauthorizedException",
         413: "RequestTooLargeException",
+        429: "TooManyRequestsException",
         502: "InternalServerErrorException",
     }.get(status, "Exception")

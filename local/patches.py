@@ -32,6 +32,14 @@ them fails loudly instead of silently running canned Lambda responses or racy Dy
    records in between.
 7. ``moto.backends.list_of_moto_modules``: the moto server lists moto's package directory (about
    170 ``isdir`` calls) on every request to find the service; the listing is cached.
+8. ``werkzeug.serving.BaseWSGIServer.request_queue_size``: the moto server's listen backlog is
+   werkzeug's 128; hundreds of handler threads opening connections at once overflowed it, and
+   boto3's 2 s connect timeout turned the dropped SYNs into 500s. It is raised to 1,024.
+9. ``moto.stepfunctions.parser.backend.execution_worker.ExecutionWorker._get_evaluation_entrypoint``:
+   every execution parsed its state machine's ASL again (ANTLR in pure Python: about 130 ms of CPU
+   for the order workflow, per order). The parsed program is cached per definition. It holds no
+   execution's state: the interpreter keeps that in each execution's ``Environment`` (its heap is
+   keyed by each component's ``heap_key``, which is drawn here once, before the program is shared).
 """
 
 from __future__ import annotations
@@ -195,14 +203,67 @@ def cache_moto_service_lookup() -> None:
         backends.list_of_moto_modules = cached  # type: ignore[assignment]
 
 
+MOTO_LISTEN_BACKLOG = 1024
+_PARSED: dict[str, Any] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def parse_each_state_machine_once() -> None:
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    if getattr(ExecutionWorker._get_evaluation_entrypoint, "__local_cloud_cached__", False):
+        return
+
+    def draw_heap_keys(component: Any, seen: set[int]) -> None:
+        if id(component) in seen:
+            return
+        seen.add(id(component))
+        if isinstance(component, EvalComponent):
+            component.heap_key  # noqa: B018  # drawn now, not by two executions racing to draw it
+        children = vars(component).values() if hasattr(component, "__dict__") else ()
+        for child in children:
+            items = (
+                child.values() if isinstance(child, dict) else child if isinstance(child, list | tuple) else (child,)
+            )
+            for item in items:
+                if hasattr(item, "__dict__") and type(item).__module__.startswith("moto.stepfunctions.parser"):
+                    draw_heap_keys(item, seen)
+
+    def entrypoint(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        with _PARSED_LOCK:
+            program = _PARSED.get(definition)
+            if program is None:
+                program = AmazonStateLanguageParser.parse(definition)[0]
+                draw_heap_keys(program, set())
+                _PARSED[definition] = program
+        return program
+
+    entrypoint.__local_cloud_cached__ = True  # type: ignore[attr-defined]
+    entrypoint.__wrapped__ = ExecutionWorker._get_evaluation_entrypoint  # type: ignore[attr-defined]
+    ExecutionWorker._get_evaluation_entrypoint = entrypoint  # type: ignore[method-assign]
+
+
+def deeper_moto_listen_backlog() -> None:
+    from werkzeug.serving import BaseWSGIServer
+
+    BaseWSGIServer.request_queue_size = max(BaseWSGIServer.request_queue_size, MOTO_LISTEN_BACKLOG)
+
+
 def one_invocation_per_resolver() -> None:
-    """Powertools keeps the request being handled on the router class itself
-    (``BaseRouter.current_event = ...`` in ``resolve``): one value per process, which is right on
-    Lambda, where a container handles one invocation at a time. Here every handler runs in one
-    process and the gateway serves requests on threads, so two requests overwrote each other's
-    event (seen: a staff route read a webhook's claims and failed on a missing ``sub``). The value
-    is made per thread, for class-level access (a descriptor on a metaclass) and for instance
-    access (the same descriptor on the class); nothing else changes."""
+    """Powertools keeps the request being handled on the router itself: the event on the class
+    (``BaseRouter.current_event = ...`` in ``resolve``) and the routing context on the instance
+    (``app.context``: the matched route, the path parameters, and, once the OpenAPI validation
+    middleware has run, the validated body and headers the route function is called with). One value
+    per process is right on Lambda, where a container handles one invocation at a time. Here every
+    handler runs in one process and the gateway serves requests on threads, so two requests to one
+    function overwrote each other's: a staff route read a webhook's claims; a placement ran with
+    another buyer's body (its quote token "not issued to you"), and a request finishing cleared the
+    context of one still running (a 500). Each value is made per thread: the event for class-level
+    and instance access (a descriptor on a metaclass and on the class), the context per thread and
+    per resolver (a fresh dict in each thread); nothing else changes."""
     from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
     if getattr(BaseRouter, "__local_cloud_thread_local__", False):
@@ -219,6 +280,25 @@ def one_invocation_per_resolver() -> None:
         def __set__(self, instance: Any, value: Any) -> None:
             setattr(state, self.name, value)
 
+    class PerThreadPerInstance:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def _values(self) -> dict[int, Any]:
+            values: dict[int, Any] | None = getattr(state, self.name, None)
+            if values is None:
+                values = {}
+                setattr(state, self.name, values)
+            return values
+
+        def __get__(self, instance: Any, owner: Any = None) -> Any:
+            if instance is None:
+                return self
+            return self._values().setdefault(id(instance), {})
+
+        def __set__(self, instance: Any, value: Any) -> None:
+            self._values()[id(instance)] = value
+
     names = ("current_event", "lambda_context")
     for name in names:
         setattr(BaseRouter, name, PerThread(name))  # instance access: resolver.current_event
@@ -226,4 +306,5 @@ def one_invocation_per_resolver() -> None:
     BaseRouter.__class__ = type(  # class access: BaseRouter.current_event = ... / BaseRouter.current_event
         "PerThreadRouterState", (meta,), {name: PerThread(name) for name in names}
     )
+    BaseRouter.context = PerThreadPerInstance("context")  # type: ignore[assignment]  # self.context = {} in __init__
     BaseRouter.__local_cloud_thread_local__ = True  # type: ignore[attr-defined]

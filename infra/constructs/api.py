@@ -94,6 +94,7 @@ class Api(NestedStack):
                 response_headers={
                     "Access-Control-Allow-Origin": "'*'",
                     "Content-Type": "'application/problem+json'",
+                    **{name: f"'{value}'" for name, value in response.headers},
                 },
                 templates={"application/json": response.template},
             )

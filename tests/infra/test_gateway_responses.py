@@ -20,6 +20,8 @@ def test_the_template_declares_each_gateway_response(cdk_synth: Synth, response:
     assert props["StatusCode"] == str(response.status)
     assert props["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
     assert props["ResponseTemplates"]["application/json"] == response.template
+    for name, value in response.headers:
+        assert props["ResponseParameters"][f"gatewayresponse.header.{name}"] == f"'{value}'"
 
 
 @pytest.mark.parametrize("response", GATEWAY_RESPONSES, ids=lambda r: r.type)

@@ -139,6 +139,23 @@ def test_a_throttled_placement_answers_503_and_the_retry_with_the_same_key_place
     assert owned(cloud, [order_id]) == {order_id: "workflow"}  # waiting for the warehouse
 
 
+def test_a_throttled_transaction_outside_orders_is_503_not_a_conflict_and_changes_nothing(api, cloud, customer):
+    from tests.integration.test_customers_api import address
+
+    city = f"Throttleville-{time.monotonic_ns()}"
+    # Given DynamoDB cancels the address book's transaction for throughput (no condition failed)
+    with cloud.faults.throttle_dynamodb("customers", {"TransactWriteItems"}, when=city) as throttled:
+        first = api.post("/me/addresses", headers=auth(customer), json=address(city))
+    # Then the customer is asked to retry (not told the address book changed under them)
+    assert_problem(first, 503, "TEMPORARILY_UNAVAILABLE")
+    assert first.headers["Retry-After"] == "1" and throttled.fired == 1
+    assert api.get("/me/addresses", headers=auth(customer)).json() == {"items": []}
+    # And the retry adds it once
+    second = api.post("/me/addresses", headers=auth(customer), json=address(city))
+    assert second.status_code == 201, second.text
+    assert [a["city"] for a in api.get("/me/addresses", headers=auth(customer)).json()["items"]] == [city]
+
+
 def test_throttled_writes_in_workflow_tasks_are_retried_and_applied_once(api, cloud, customer):
     sku = new_sku(5)
     order_id, challenge = waiting_for_challenge(api, customer, sku)

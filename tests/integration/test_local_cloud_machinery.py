@@ -8,15 +8,21 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 import requests
 
+from infra.model import Http
+from local.auth import CognitoAuthorizer
 from local.cloud import LocalCloud
+from local.gateway import Gateway
+from local.lambdas import Invocation
 from tests.fixtures.handlers import fx
 from tests.fixtures.topology import FIXTURE_TOPOLOGY, HANDLERS, STAGE
 from tests.integration.support import until
@@ -281,3 +287,62 @@ def test_proxy_event_and_response_follow_api_gateway(fixture_cloud: LocalCloud) 
     binary = gzip.compress(b"\xff\x00binary")
     raw = requests.post(f"{url}/fx/public/x", data=binary, timeout=10).json()["event"]
     assert raw["isBase64Encoded"] is True and base64.b64decode(raw["body"]) == binary
+
+
+class _SlowDispatcher:
+    """Each invocation waits until the test lets it go; counts the invocations that ran."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Semaphore(0)
+        self.ran = 0
+
+    def invoke(self, name: str, event: dict[str, object]) -> Invocation:
+        self.ran += 1
+        self.started.release()
+        self.release.wait(10)
+        return Invocation(result={"statusCode": 200, "body": json.dumps({"path": event["path"]})})
+
+
+def test_the_gateway_queues_requests_beyond_its_concurrency_then_answers_503_as_a_throttled_function() -> None:
+    dispatcher = _SlowDispatcher()
+    gateway = Gateway(
+        dispatcher,  # type: ignore[arg-type]
+        CognitoAuthorizer(),
+        stage="gw",
+        cors_origins=("*",),
+        admin_dist=Path("/nonexistent"),
+        admin_config=dict,
+        concurrency=1,
+        queue_seconds=0.5,
+    )
+    gateway.add_route(Http("GET", "/slow/{n}"), "slow")
+    gateway.start()
+    try:
+        answers: dict[str, requests.Response] = {}
+        first = threading.Thread(target=lambda: answers.update(first=requests.get(f"{gateway.url}/slow/1", timeout=10)))
+        first.start()
+        assert dispatcher.started.acquire(timeout=5)  # the one slot is taken
+
+        refused = requests.get(f"{gateway.url}/slow/2", timeout=10)  # waits 0.5 s for a slot, none frees
+        assert refused.status_code == 503
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.headers["Retry-After"] == "1"
+        assert refused.json()["code"] == "TEMPORARILY_UNAVAILABLE"
+        assert dispatcher.ran == 1 and gateway.throttled == 1  # the handler never ran for it
+
+        queued = threading.Thread(
+            target=lambda: answers.update(queued=requests.get(f"{gateway.url}/slow/3", timeout=10))
+        )
+        queued.start()
+        time.sleep(0.1)
+        assert dispatcher.ran == 1  # waiting for the slot
+        dispatcher.release.set()
+        first.join(10)
+        queued.join(10)
+        assert answers["first"].json() == {"path": "/slow/1"}
+        assert answers["queued"].status_code == 200 and answers["queued"].json() == {"path": "/slow/3"}
+        assert dispatcher.ran == 2 and gateway.throttled == 1
+    finally:
+        dispatcher.release.set()
+        gateway.stop()

@@ -4,8 +4,13 @@ any of them, this fails first and says which."""
 from __future__ import annotations
 
 import inspect
+import json
+from typing import Annotated, Any
 
 import moto
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel
 
 from local import lambdas, patches
 
@@ -65,6 +70,18 @@ def test_the_patched_internals_exist_with_the_expected_shapes() -> None:
     from moto.core.responses import BaseResponse
 
     assert BaseResponse.default_region == "us-east-1"  # what unsigned Cognito calls assume unpatched
+    from werkzeug.serving import BaseWSGIServer
+
+    assert "make_server(" in inspect.getsource(ThreadedMotoServer)  # a werkzeug server: its backlog is ours
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    entrypoint = ExecutionWorker._get_evaluation_entrypoint
+    original = getattr(entrypoint, "__wrapped__", entrypoint)  # moto's own parses the ASL each execution
+    assert "AmazonStateLanguageParser.parse(" in inspect.getsource(original)
+    assert "self._evaluation_details.state_machine_details.definition" in inspect.getsource(original)
+    assert isinstance(EvalComponent.heap_key, property)  # an execution's state lives in env.heap[heap_key]
+    assert isinstance(BaseWSGIServer.request_queue_size, int)
 
 
 def test_patches_are_applied_once_started(cloud: object) -> None:
@@ -90,6 +107,13 @@ def test_patches_are_applied_once_started(cloud: object) -> None:
     from moto.cognitoidp.responses import CognitoIdpResponse
 
     assert CognitoIdpResponse.default_region == cloud.region  # type: ignore[attr-defined]
+    from werkzeug.serving import BaseWSGIServer
+
+    assert isinstance(cloud._server._server, BaseWSGIServer)  # type: ignore[attr-defined]
+    assert cloud._server._server.request_queue_size == 1024  # type: ignore[attr-defined]
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    assert getattr(ExecutionWorker._get_evaluation_entrypoint, "__local_cloud_cached__", False)
 
 
 def test_each_thread_sees_its_own_powertools_request(cloud: object) -> None:
@@ -116,3 +140,51 @@ def test_each_thread_sees_its_own_powertools_request(cloud: object) -> None:
     for thread in threads:
         thread.join()
     assert seen == {f"event-{n}": (f"event-{n}",) * 3 for n in range(6)}
+
+
+class Thing(BaseModel):
+    token: str
+
+
+def test_concurrent_requests_to_one_resolver_keep_their_own_body_and_path(cloud: object) -> None:
+    """The routing context (matched route, path parameters, the validated body the route function is
+    called with) lives on the resolver instance; concurrent requests to one function must not see each
+    other's (a placement once ran with another buyer's quote token), nor clear each other's."""
+    import threading
+    import time
+
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    def between_validation_and_the_route(app: APIGatewayRestResolver, next_middleware: Any) -> Any:
+        time.sleep(0.05)  # the validated arguments wait in the context while every other request resolves
+        return next_middleware(app)
+
+    app.use([between_validation_and_the_route])
+
+    @app.post("/things/<thing_id>")
+    def post_thing(thing_id: str, thing: Annotated[Thing, Body()]) -> dict[str, str]:
+        time.sleep(0.05)  # every other request resolves meanwhile
+        return {"path": thing_id, "token": thing.token, "event": app.current_event.path}
+
+    answers: dict[int, dict[str, object]] = {}
+
+    def request(n: int) -> None:
+        event = {
+            "httpMethod": "POST",
+            "path": f"/things/t{n}",
+            "resource": "/things/{thing_id}",
+            "body": json.dumps({"token": f"token-{n}"}),
+            "headers": {"Content-Type": "application/json"},
+            "requestContext": {"stage": "local", "path": f"/local/things/t{n}"},
+        }
+        answers[n] = app.resolve(event, None)
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == list(range(8))
+    for n, answer in answers.items():
+        assert answer["statusCode"] == 200, answer
+        assert json.loads(str(answer["body"])) == {"path": f"t{n}", "token": f"token-{n}", "event": f"/things/t{n}"}

@@ -19,6 +19,7 @@ from commerce.adapters.dynamo import marshal, unmarshal, values
 from commerce.carts.errors import VersionConflict
 from commerce.carts.models import StoredCart
 from commerce.checkout.models import StoredQuote
+from commerce.common.errors import is_throttling
 
 
 def _key(cart_id: str) -> dict[str, Any]:
@@ -68,6 +69,8 @@ class DynamoCartRepository:
                 ]
             )
         except ClientError as error:
+            if is_throttling(error):  # nothing written; the API answers 503, never a conflict
+                raise
             if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
                 raise VersionConflict(target.cart_id) from error
             raise

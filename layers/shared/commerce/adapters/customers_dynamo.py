@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from commerce.adapters.aws import client
 from commerce.adapters.customers_directory_dynamo import profile_entry, term_items
 from commerce.adapters.dynamo import marshal, unmarshal, values
+from commerce.common.errors import is_throttling
 from commerce.customers.errors import AddressBookFull, AddressNotFound, ConcurrentChange
 from commerce.customers.models import AddressRecord, ProfileRecord
 
@@ -283,8 +284,8 @@ def _transact(items: list[dict[str, Any]]) -> list[str]:
     try:
         client("dynamodb").transact_write_items(TransactItems=items)
     except ClientError as error:
-        if _code(error) != "TransactionCanceledException":
-            raise
+        if _code(error) != "TransactionCanceledException" or is_throttling(error):
+            raise  # a throttled transaction wrote nothing: 503 from the API, never a conflict
         reasons = [str(r.get("Code", "None")) for r in error.response.get("CancellationReasons") or []]
         if not any(r == "ConditionalCheckFailed" for r in reasons):
             raise ConcurrentChange("the transaction conflicted with another write") from None

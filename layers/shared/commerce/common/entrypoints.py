@@ -10,19 +10,27 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from commerce.common.errors import TemporarilyUnavailable, is_throttling
 from commerce.common.observability import logger, metrics, tracer
 
 Handler = Callable[[dict[str, Any], LambdaContext], Any]
 
 
 def task_handler(use_case: Callable[[dict[str, Any]], Any]) -> Handler:
-    """A Step Functions task: the state's input in, a JSON-able result out; exceptions fail the task."""
+    """A Step Functions task: the state's input in, a JSON-able result out; exceptions fail the task.
+    A throttled AWS call (past the SDK's retries) fails it as ``TemporarilyUnavailable``, which every
+    task's ASL Retry names, whatever the adapter it came from."""
 
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-        return use_case(event)
+        try:
+            return use_case(event)
+        except Exception as error:
+            if is_throttling(error):
+                raise TemporarilyUnavailable("Throttled; nothing was written.") from error
+            raise
 
     return handler
 
