@@ -211,7 +211,6 @@ def main() -> None:
             "pools after                        "
             + ", ".join(f"{p['pool']} {p['reserved']}r/{p['available']}a" for p in figures["pools"])
         )
-    print("checks")
     checks.check("no unit oversold", oversold == 0, oversold)
     checks.check("every accepted order is holding its unit or released it", holding + released == accepted, statuses)
     checks.check("units reserved = orders holding one", after["reserved"] == holding, after["reserved"])
@@ -219,6 +218,7 @@ def main() -> None:
     checks.check("every unit sold (none left while buyers were refused)", sold_out, after["available"])
     refused = {k: v for k, v in answers.items() if not k.startswith(("201", "409 INSUFFICIENT_STOCK"))}
     checks.check("every other buyer got 409 INSUFFICIENT_STOCK (no 5xx)", not refused, refused or "")
+    checks.print()
     write_json(args.json, "flash_race", vars(args) | {"json": None}, figures, checks=checks)
     print(f"({figures['total_seconds']} s in all; {os.cpu_count()} cores)")
     raise SystemExit(0 if checks.ok else 1)

@@ -296,8 +296,14 @@ def markdown(runs: list[Run], quick: bool, argv: list[str], started: str, info: 
             lines.append(f"Checks: {len(checks) - len(failed)} of {len(checks)} passed.")
             lines += [f"- FAILED {name}: {c.get('detail')}" for name, c in failed.items()]
             lines.append("")
-        lines += ["Output:", "", "```", r.output.rstrip(), "```"]
+        lines += ["Output:", "", "```", _without_metrics(r.output).rstrip(), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _without_metrics(output: str) -> str:
+    """The bench's output less the CloudWatch EMF lines Powertools Metrics prints (one JSON object a
+    line, ``{"_aws": ...}``): they are the handlers' metrics, not the bench's figures."""
+    return "\n".join(line for line in output.splitlines() if not line.startswith('{"_aws"'))
 
 
 def main() -> None:
