@@ -52,7 +52,7 @@ def test_sqs_messages_arrive_in_batches_of_at_most_batch_size(fixture_cloud: Loc
         Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)],
     )
     until(lambda: sum(len(b) for b in fx.BATCHES) >= 10, message="all 10 messages")
-    assert fixture_cloud.wait_for_idle(10)
+    assert fixture_cloud.wait_for_idle(30)
     assert sorted(body for batch in fx.BATCHES for body in batch) == sorted(bodies)  # each exactly once
     assert all(1 <= len(batch) <= 4 for batch in fx.BATCHES)
     assert max(len(batch) for batch in fx.BATCHES) == 4  # really batched, not one by one
@@ -75,7 +75,7 @@ def test_partial_batch_failure_redelivers_only_the_failed_message(fixture_cloud:
     )
     until(lambda: len(fx.DELIVERIES["fail-once-b"]) >= 2, timeout=15, message="redelivery")
     elapsed = time.monotonic() - started
-    assert fixture_cloud.wait_for_idle(10)
+    assert fixture_cloud.wait_for_idle(30)
     assert fx.DELIVERIES["fail-once-b"] == [1, 2]  # ApproximateReceiveCount 1, then 2
     assert fx.DELIVERIES["ok-a"] == [1]
     assert fx.DELIVERIES["ok-c"] == [1]
@@ -142,7 +142,7 @@ def test_eventbridge_rule_invokes_its_function_with_the_event(fixture_cloud: Loc
     assert event["source"] == "fixture.test"
     assert event["detail"] == {"n": 1}
     assert {"id", "time", "region", "account", "resources", "version"} <= set(event)
-    assert fixture_cloud.wait_for_idle(10)
+    assert fixture_cloud.wait_for_idle(30)
     assert len(fx.EVENTS) == 1  # the other source does not match the rule's pattern
 
 

@@ -50,7 +50,7 @@ def test_inserts_modifies_and_removes_arrive_in_order_in_the_aws_shape(cloud: Lo
     )
     ddb.put_item(TableName=table, Item={"pk": {"S": "b"}})
     ddb.delete_item(TableName=table, Key={"pk": {"S": "a"}})
-    assert cloud.wait_for_idle(10)  # waits for the stream pollers too: no polling needed here
+    assert cloud.wait_for_idle(30)  # waits for the stream pollers too: no polling needed here
     records = [r for batch in fx.BATCHES["recorder"] for r in batch]
     assert [(r["eventName"], fx.pk(r)) for r in records] == [
         ("INSERT", "a"),
@@ -91,7 +91,7 @@ def test_inserts_modifies_and_removes_arrive_in_order_in_the_aws_shape(cloud: Lo
 def test_records_are_batched_up_to_batch_size_in_order(cloud: LocalCloud) -> None:
     keys = [f"k{i}" for i in range(7)]
     put_all(cloud, "st-batch", keys)
-    assert cloud.wait_for_idle(10)
+    assert cloud.wait_for_idle(30)
     batches = pks(fx.BATCHES["batcher"])
     assert [k for batch in batches for k in batch] == keys  # each once, in order
     assert batches == [keys[0:3], keys[3:6], keys[6:7]]  # written together: full batches of 3
@@ -104,7 +104,7 @@ def test_a_failing_record_is_bisected_retried_then_dead_lettered_and_the_stream_
     messages = until(
         lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages"), message="the failure record"
     )
-    assert cloud.wait_for_idle(10)
+    assert cloud.wait_for_idle(30)
     assert pks(fx.BATCHES["poison"]) == [
         ["ok-1", "ok-2", "poison-3", "ok-4", "ok-5"],  # fails
         ["ok-1", "ok-2", "poison-3"],  # bisected: fails
@@ -138,14 +138,14 @@ def test_a_failing_record_is_bisected_retried_then_dead_lettered_and_the_stream_
     assert info["approximateArrivalOfFirstRecord"].endswith("Z")
     # later writes still flow
     put_all(cloud, "st-poison", ["ok-6"])
-    assert cloud.wait_for_idle(10)
+    assert cloud.wait_for_idle(30)
     assert pks(fx.BATCHES["poison"])[-1] == ["ok-6"]
     assert not sqs.receive_message(QueueUrl=dlq).get("Messages")  # only the one failure record
 
 
 def test_a_partial_batch_failure_resumes_from_the_failed_record(cloud: LocalCloud) -> None:
     put_all(cloud, "st-partial", ["a", "fail-once-b", "c"])
-    assert cloud.wait_for_idle(10)
+    assert cloud.wait_for_idle(30)
     # "a" is checkpointed; the retry starts at the record named (and carries those after it)
     assert pks(fx.BATCHES["partial"]) == [["a", "fail-once-b", "c"], ["fail-once-b", "c"]]
     assert dict(fx.SEEN) == {"a": 1, "fail-once-b": 2, "c": 2}
@@ -204,7 +204,7 @@ def test_writes_after_a_cancelled_transaction_still_reach_the_stream(cloud: Loca
     The cancelled write is not seen, and what comes next is."""
     ddb, table = cloud.client("dynamodb"), cloud.physical("st-ordered")
     ddb.put_item(TableName=table, Item={"pk": {"S": "tx-before"}})
-    assert cloud.wait_for_idle(10)
+    assert cloud.wait_for_idle(30)
     with pytest.raises(ddb.exceptions.TransactionCanceledException):
         ddb.transact_write_items(
             TransactItems=[
@@ -219,7 +219,7 @@ def test_writes_after_a_cancelled_transaction_still_reach_the_stream(cloud: Loca
             ]
         )
     ddb.put_item(TableName=table, Item={"pk": {"S": "tx-after"}})
-    assert cloud.wait_for_idle(10)
+    assert cloud.wait_for_idle(30)
     seen = [fx.pk(r) for batch in fx.BATCHES["recorder"] for r in batch if fx.pk(r).startswith("tx-")]
     assert seen == ["tx-before", "tx-after"]
 
@@ -262,6 +262,6 @@ def test_a_cancelled_transaction_puts_back_what_it_changed_and_nothing_else(clou
     assert read("undo-deleted") == {"pk": {"S": "undo-deleted"}, "n": {"N": "2"}}
     assert read("undo-new") is None
     assert read("undo-other") == {"pk": {"S": "undo-other"}, "n": {"N": "3"}}
-    assert cloud.wait_for_idle(10)
+    assert cloud.wait_for_idle(30)
     seen = [fx.pk(r) for batch in fx.BATCHES["recorder"] for r in batch if fx.pk(r).startswith("undo-")]
     assert seen == ["undo-kept", "undo-deleted", "undo-other"]  # the three puts; nothing cancelled
