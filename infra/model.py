@@ -266,6 +266,8 @@ class GatewayResponse:
         return json.dumps(body).replace('"$context.error.messageString"', "$context.error.messageString")
 
 
+RETRY_SHORTLY = (("Retry-After", "1"),)  # the header of the gateway's answers a client should retry
+
 # What the gateway answers without a handler. Unknown routes and unknown methods both answer 404:
 # that is API Gateway's MISSING_AUTHENTICATION_TOKEN, which it sends for either.
 GATEWAY_RESPONSES = (
@@ -273,7 +275,7 @@ GATEWAY_RESPONSES = (
     GatewayResponse("ACCESS_DENIED", 403, "FORBIDDEN", "Not allowed"),
     GatewayResponse("MISSING_AUTHENTICATION_TOKEN", 404, "ROUTE_NOT_FOUND", "Not found"),
     GatewayResponse("REQUEST_TOO_LARGE", 413, "BODY_TOO_LARGE", "Body too large"),
-    GatewayResponse("THROTTLED", 429, "THROTTLED", "Too many requests", (("Retry-After", "1"),)),
+    GatewayResponse("THROTTLED", 429, "THROTTLED", "Too many requests", RETRY_SHORTLY),
     # A function at its concurrency limit: Lambda refuses the invocation (TooManyRequestsException)
     # and API Gateway answers INTEGRATION_FAILURE. The same code as a throttled table: retry later,
     # with the same Idempotency-Key.
@@ -282,7 +284,7 @@ GATEWAY_RESPONSES = (
         503,
         "TEMPORARILY_UNAVAILABLE",
         "Temporarily unavailable",
-        (("Retry-After", "1"),),
+        RETRY_SHORTLY,
     ),
     GatewayResponse("DEFAULT_4XX", 400, "BAD_REQUEST", "Bad request"),
     GatewayResponse("DEFAULT_5XX", 502, "GATEWAY_ERROR", "The gateway could not complete the request"),

@@ -97,10 +97,9 @@ class Gateway:
         # cores and miss boto3's timeouts, so a request waits for a free slot, at most as long as
         # API Gateway waits for an integration, and is then answered as AWS answers a throttled
         # function: INTEGRATION_FAILURE, 503 TEMPORARILY_UNAVAILABLE with Retry-After.
-        self.concurrency = concurrency
         self.queue_seconds = queue_seconds
         self._slots = threading.BoundedSemaphore(concurrency) if concurrency else None
-        self.throttled = 0  # requests answered 503 for want of a slot (benches read it)
+        self.throttled = 0  # requests answered 503 for want of a slot
         self.authorizer = authorizer
         self.stage = stage
         self.cors_origins = cors_origins

@@ -222,8 +222,7 @@ def parse_each_state_machine_once() -> None:
         seen.add(id(component))
         if isinstance(component, EvalComponent):
             component.heap_key  # noqa: B018  # drawn now, not by two executions racing to draw it
-        children = vars(component).values() if hasattr(component, "__dict__") else ()
-        for child in children:
+        for child in vars(component).values():
             items = (
                 child.values() if isinstance(child, dict) else child if isinstance(child, list | tuple) else (child,)
             )
