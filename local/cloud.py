@@ -223,6 +223,7 @@ class LocalCloud:
         patches.deeper_moto_listen_backlog()
         patches.parse_each_state_machine_once()
         patches.one_invocation_per_resolver()
+        patches.stop_wakes_task_token_waits()
         patches.install_lambda(self.dispatcher)
         _check_port_free(self.host, self._moto_port, "moto")
         _check_port_free(self.host, self._api_port, "API")

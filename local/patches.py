@@ -40,6 +40,14 @@ them fails loudly instead of silently running canned Lambda responses or racy Dy
    for the order workflow, per order). The parsed program is cached per definition. It holds no
    execution's state: the interpreter keeps that in each execution's ``Environment`` (its heap is
    keyed by each component's ``heap_key``, which is drawn here once, before the program is shared).
+10. ``aws_lambda_powertools.event_handler.api_gateway.BaseRouter``: the request and routing context
+   per thread (see ``one_invocation_per_resolver``).
+11. ``moto.stepfunctions.parser.asl.eval.environment.Environment.set_stop``: on AWS StopExecution
+   ends an execution at once, whatever it is waiting for. moto's stop only flags the program, and a
+   task waiting for its token (``.waitForTaskToken``) sleeps on its callback endpoint until the token
+   comes or the task's timeout passes (the order workflow's Authorise: the payment window, 30
+   minutes), so a stopped order stayed RUNNING that long. The wrapper also wakes every callback
+   endpoint of the execution; the woken task sees the program stopped and goes no further.
 """
 
 from __future__ import annotations
@@ -307,3 +315,21 @@ def one_invocation_per_resolver() -> None:
     )
     BaseRouter.context = PerThreadPerInstance("context")  # type: ignore[assignment]  # self.context = {} in __init__
     BaseRouter.__local_cloud_thread_local__ = True  # type: ignore[attr-defined]
+
+
+def stop_wakes_task_token_waits() -> None:
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    original = Environment.set_stop
+    if getattr(original, "__local_cloud_wakes__", False):
+        return
+
+    @functools.wraps(original)
+    def set_stop(self: Any, stop_date: Any, cause: str | None, error: str | None) -> None:
+        original(self, stop_date, cause, error)
+        if not self.is_running():
+            for endpoint in list(self.callback_pool_manager._pool.values()):
+                endpoint.interrupt_all()
+
+    set_stop.__local_cloud_wakes__ = True  # type: ignore[attr-defined]
+    Environment.set_stop = set_stop  # type: ignore[method-assign]

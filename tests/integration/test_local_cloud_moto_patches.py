@@ -82,6 +82,13 @@ def test_the_patched_internals_exist_with_the_expected_shapes() -> None:
     assert "self._evaluation_details.state_machine_details.definition" in inspect.getsource(original)
     assert isinstance(EvalComponent.heap_key, property)  # an execution's state lives in env.heap[heap_key]
     assert isinstance(BaseWSGIServer.request_queue_size, int)
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, CallbackPoolManager
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    set_stop = getattr(Environment.set_stop, "__wrapped__", Environment.set_stop)
+    assert list(inspect.signature(set_stop).parameters) == ["self", "stop_date", "cause", "error"]
+    assert callable(Environment.is_running) and callable(CallbackEndpoint.interrupt_all)
+    assert isinstance(CallbackPoolManager(activity_store={})._pool, dict)  # the execution's token waits
 
 
 def test_patches_are_applied_once_started(cloud: object) -> None:
@@ -114,6 +121,9 @@ def test_patches_are_applied_once_started(cloud: object) -> None:
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     assert getattr(ExecutionWorker._get_evaluation_entrypoint, "__local_cloud_cached__", False)
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    assert getattr(Environment.set_stop, "__local_cloud_wakes__", False)
 
 
 def test_each_thread_sees_its_own_powertools_request(cloud: object) -> None:
