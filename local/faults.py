@@ -28,7 +28,13 @@ faults leave the other tests' traffic alone. See docs/local-cloud.md ("Fault inj
   fails with that status, or a timeout. ``reach=True``: the partner got the request and acted on it
   and only the answer was lost (a 504 from a proxy, a read timeout).
 - ``pause(function)``: the function's SQS mapping takes no messages while the block runs (a
-  consumer with no concurrency left); what queued meanwhile arrives together once it ends.
+  consumer with no concurrency left); what queued meanwhile arrives together once it ends. The
+  block starts once the mapping's poller is parked, so a receive already under way (a long poll)
+  has been delivered by then, not in the block.
+- ``quick_retries(queue, seconds=1)``: the queue's visibility timeout is ``seconds`` while the
+  block runs, so a failed message comes back in seconds, not minutes. Changed while its consumers
+  are paused: moto fixes a receive's visibility timeout when the receive starts, so a long poll
+  under way would otherwise hide the next message for the old timeout.
 - ``record(function)``: a list that receives ``(event, Invocation)`` for each invocation of the
   function while the block runs (batches and their partial failures).
 
@@ -57,6 +63,7 @@ from local.lambdas import Invocation
 if TYPE_CHECKING:
     from local.cloud import LocalCloud
 
+PARK_SECONDS = 60  # a poller parks after its receive (1 s) and the delivery under way
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 READ_PREFIXES = ("Get", "List", "Describe", "Query", "Scan", "BatchGet", "TransactGet", "Receive", "Head")
 DDB = "com.amazonaws.dynamodb.v20120810#"
@@ -175,8 +182,28 @@ class Faults:
         options = {"status": status, "timeout": timeout, "reach": reach}
         return self._armed(Rule("http", url, times, when, options))
 
-    def pause(self, function: str) -> contextlib.AbstractContextManager[Rule]:
-        return self._armed(Rule("pause", self.cloud.physical(function), None))
+    @contextlib.contextmanager
+    def pause(self, *functions: str) -> Iterator[Rule]:
+        physical = {self.cloud.physical(f) for f in functions}
+        with contextlib.ExitStack() as stack:
+            rules = [stack.enter_context(self._armed(Rule("pause", name, None))) for name in sorted(physical)]
+            for poller in self.cloud.pollers:
+                if poller.function in physical and not poller.parked.wait(PARK_SECONDS):
+                    raise TimeoutError(f"the poller of {poller.function} did not park in {PARK_SECONDS}s")
+            yield rules[0]
+
+    @contextlib.contextmanager
+    def quick_retries(self, queue: str, seconds: int = 1) -> Iterator[None]:
+        sqs, url = self.cloud.client("sqs"), self.cloud.queue_urls[queue]
+        consumers = [p.function for p in self.cloud.pollers if p.queue_url == url]
+        before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+        with self.pause(*consumers):
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(seconds)})
+        try:
+            yield
+        finally:
+            with self.pause(*consumers):
+                sqs.set_queue_attributes(QueueUrl=url, Attributes=before)
 
     @contextlib.contextmanager
     def record(self, function: str) -> Iterator[list[tuple[Any, Invocation]]]:
@@ -313,11 +340,14 @@ def _hook_dispatcher(cloud: LocalCloud) -> None:
 
 def _hook_poller(poller: Any) -> None:
     original = poller._gather
+    poller.parked = threading.Event()  # waiting out a pause: nothing received, nothing in delivery
 
     def gather() -> list[dict[str, Any]]:
         while any(r.kind == "pause" and r.target == poller.function for r in list(_rules)):
+            poller.parked.set()
             if poller._stop.wait(0.05):
                 return []
+        poller.parked.clear()
         return list(original())
 
     poller._gather = gather

@@ -47,12 +47,8 @@ def customer(cloud: Any) -> str:
 @pytest.fixture
 def quick_dispatch_retries(cloud: Any) -> Iterator[None]:
     """A failed dispatch message comes back after 1 s instead of 60 (the queue's visibility timeout)."""
-    sqs, queue = cloud.client("sqs"), cloud.queue_urls["warehouse-dispatch"]
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "1"})
-    try:
+    with cloud.faults.quick_retries("warehouse-dispatch"):
         yield
-    finally:
-        sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "60"})
 
 
 def owned(cloud: Any, order_ids: list[str]) -> dict[str, str]:
@@ -93,7 +89,11 @@ def queued(cloud: Any, order_id: str) -> None:
     until(status_becomes_quietly, SLOW, f"{order_id} ready for fulfilment")
     arn = execution(cloud, order_id)["executionArn"]
     history = lambda: cloud.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)  # noqa: E731
-    until(lambda: any(e["type"] == "TaskSubmitted" for e in history()["events"]), SLOW, "the dispatch request sent")
+    sent = lambda: any(  # noqa: E731  # the Dispatch step's SendMessage, not Authorise's invoke
+        e["type"] == "TaskSubmitted" and e["taskSubmittedEventDetails"]["resourceType"] == "sqs"
+        for e in history()["events"]
+    )
+    until(sent, SLOW, "the dispatch request sent")
 
 
 def failed(invocation: Any) -> bool:

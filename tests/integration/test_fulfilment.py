@@ -261,23 +261,19 @@ def test_a_capture_the_bank_refuses_fails_the_workflow_and_reconciliation_raises
 
 
 def test_a_warehouse_outage_sends_dispatches_to_the_dlq_and_the_redrive_resumes_them(api, cloud, customer, staff_token):
-    sqs = cloud.client("sqs")
-    queue = cloud.queue_urls["warehouse-dispatch"]
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "1"})  # retries in seconds
-    cloud.warehouse.down = True
-    try:
-        sku = new_sku(3)
-        order_id = placed(api, customer, sku)
-        status_becomes(api, customer, order_id, "ready_for_fulfilment")
+    def dead_letters() -> int:
+        queues = api.get("/admin/operations/queues", headers=auth(staff_token("admin"))).json()
+        return int(next(q for q in queues if q["queue"] == "warehouse-dispatch")["dead_letters"])
 
-        def dead_letters() -> int:
-            queues = api.get("/admin/operations/queues", headers=auth(staff_token("admin"))).json()
-            return int(next(q for q in queues if q["queue"] == "warehouse-dispatch")["dead_letters"])
-
-        until(lambda: dead_letters() == 1, SLOW, "the dispatch request in the DLQ after 5 tries")
-    finally:
-        sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "60"})
-        cloud.warehouse.down = False  # the warehouse is back
+    with cloud.faults.quick_retries("warehouse-dispatch"):  # retries in seconds
+        cloud.warehouse.down = True
+        try:
+            sku = new_sku(3)
+            order_id = placed(api, customer, sku)
+            status_becomes(api, customer, order_id, "ready_for_fulfilment")
+            until(lambda: dead_letters() == 1, SLOW, "the dispatch request in the DLQ after 5 tries")
+        finally:
+            cloud.warehouse.down = False  # the warehouse is back
     assert order_id not in cloud.warehouse.dispatches
     path = "/admin/operations/queues/warehouse-dispatch/redrive"
     assert_problem(api.post(path, headers=auth(staff_token("warehouse"))), 403, "FORBIDDEN")
