@@ -55,6 +55,7 @@ class Bank(HttpSimulator):
     _failures: dict[str, int] = field(default_factory=dict)
     _auths: dict[str, _Authorisation] = field(default_factory=dict)
     _challenges: dict[str, _Authorisation] = field(default_factory=dict)
+    _capture_requests: list[tuple[str, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     LOGGER: ClassVar[str] = "local.bank"
@@ -70,6 +71,9 @@ class Bank(HttpSimulator):
             time.sleep(self.timeout_sleep)
             return 504, {"error": "upstream timeout"}
         with self._lock:
+            if path == "/v1/captures":
+                auth = self._auths.get(str(body.get("authorisation")))
+                self._capture_requests.append((auth.order_id if auth else "", key))
             if key in self._answers:
                 return self._answers[key]  # same key, same answer, never charged twice
             if body.get("token") == "tok_5xx" and self._failures.get(key, 0) < self.fail_first:
@@ -155,6 +159,12 @@ class Bank(HttpSimulator):
         reference = f"ref_{secrets.token_hex(6)}"
         self._later(auth, "payment.refunded", amount, key, reference=reference)
         return 201, {"reference": reference, "status": "accepted"}
+
+    def capture_requests(self, order_id: str) -> list[str]:
+        """The idempotency key of every capture request the bank received for the order, in order,
+        replays included (the webhook telling the platform of a capture comes later)."""
+        with self._lock:
+            return [key for order, key in self._capture_requests if order == order_id]
 
     # ---- webhooks ----------------------------------------------------------------------------------
     def _later(
