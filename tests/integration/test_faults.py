@@ -31,7 +31,7 @@ from tests.integration.test_order_lifecycle import (
 )
 from tests.integration.test_order_risk_and_faults import bank_webhooks, gateway_failures
 from tests.integration.test_order_sweeper import order_item
-from tests.integration.test_orders_api import detail, execution, level, new_sku, place, quote
+from tests.integration.test_orders_api import detail, execution, level, new_sku, place, quote, waits_for_a_token
 
 FINISHED = frozenset({"completed", "cancelled", "expired", "rejected", "returned_to_sender"})
 DISPATCH = "fulfilment-dispatch"
@@ -87,13 +87,7 @@ def queued(cloud: Any, order_id: str) -> None:
     """The order's Dispatch step put its request on the queue (its consumer may be paused)."""
     status_becomes_quietly = lambda: order_item(order_id)["status"] == "ready_for_fulfilment"  # noqa: E731
     until(status_becomes_quietly, SLOW, f"{order_id} ready for fulfilment")
-    arn = execution(cloud, order_id)["executionArn"]
-    history = lambda: cloud.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)  # noqa: E731
-    sent = lambda: any(  # noqa: E731  # the Dispatch step's SendMessage, not Authorise's invoke
-        e["type"] == "TaskSubmitted" and e["taskSubmittedEventDetails"]["resourceType"] == "sqs"
-        for e in history()["events"]
-    )
-    until(sent, SLOW, "the dispatch request sent")
+    until(lambda: waits_for_a_token(cloud, order_id, "sqs"), SLOW, "the dispatch request sent")
 
 
 def failed(invocation: Any) -> bool:

@@ -21,7 +21,7 @@ from commerce.orders.service import hold_shard, iso_at
 from tests.integration.support import until
 from tests.integration.test_cart_api import new_customer
 from tests.integration.test_order_outbox import order_events  # noqa: F401 - the fixture
-from tests.integration.test_orders_api import NL_ADDRESS, execution, level, new_sku, place, quote
+from tests.integration.test_orders_api import NL_ADDRESS, execution, level, new_sku, place, quote, waits_for_a_token
 
 SWEEPER = "orders-sweep-reservations"
 
@@ -70,15 +70,9 @@ def placed_and_waiting(api: Any, cloud: Any, customer: str, sku: str, quantity: 
     response = place(api, customer, quote(api, customer, sku, quantity)["quote_token"], payment="tok_challenge")
     assert response.status_code == 201, response.text
     order_id = str(response.json()["order_id"])
-    until(lambda: waits_for_its_token(cloud, order_id), message="the workflow waiting for the payment's token")
+    until(lambda: waits_for_a_token(cloud, order_id, "lambda"), message="the workflow waiting for the payment's token")
     assert order_item(order_id)["status"] == "awaiting_payment"
     return order_id
-
-
-def waits_for_its_token(cloud: Any, order_id: str) -> bool:
-    arn = execution(cloud, order_id)["executionArn"]
-    events = cloud.client("stepfunctions").get_execution_history(executionArn=arn)["events"]
-    return bool(events) and events[-1]["type"] == "TaskSubmitted"  # Authorise invoked, now its token wait
 
 
 def stop(cloud: Any, order_id: str) -> None:

@@ -78,6 +78,15 @@ def execution(cloud: Any, order_id: str) -> dict[str, Any]:
     return dict(cloud.client("stepfunctions").describe_execution(executionArn=arn))
 
 
+def waits_for_a_token(cloud: Any, order_id: str, resource_type: str) -> bool:
+    """The order's workflow waits for a task token: its newest event is the TaskSubmitted of a
+    ``resource_type`` task ("lambda": Authorise's invoke; "sqs": Dispatch's SendMessage)."""
+    arn = execution(cloud, order_id)["executionArn"]
+    events = cloud.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    last = events[-1] if events else {}
+    return last.get("type") == "TaskSubmitted" and last["taskSubmittedEventDetails"]["resourceType"] == resource_type
+
+
 @pytest.fixture
 def customer(cloud: Any) -> str:
     return str(new_customer(cloud))
